@@ -1,0 +1,268 @@
+//! [`ContactRepository`]: the one trait every backend implements.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::actor::Actor;
+use crate::audit::AuditEvent;
+use crate::case::Case;
+use crate::contact::{Contact, ContactPatch, NewContact};
+use crate::error::Error;
+use crate::id::{CaseId, ContactId};
+use crate::page::{Page, PageLimit, PageRequest};
+use crate::search::ContactQuery;
+
+/// Stores the contacts of cases, with their audit trail.
+///
+/// Use it as `Arc<dyn ContactRepository>` to choose a backend at run time; `Arc<T>`,
+/// `Box<T>` and `&T` implement it by forwarding, and the `mock` feature adds a mockall
+/// `MockContactRepository` for unit tests.
+///
+/// # Contract
+///
+/// Every implementation guarantees the following; the conformance suite
+/// (`renraku_core::testkit`, feature `testkit`) checks each point by name.
+///
+/// - **Validation in core.** Inputs are normalized and checked by the
+///   [`Rules`](crate::Rules) the backend was built with, through [`plan`](crate::plan):
+///   invalid input is an [`Error::Validation`] and stores nothing.
+/// - **Case scope.** A contact is visible only through its own case id: through any other
+///   case id it is [`Error::NotFound`], for every operation. Only [`find`](Self::find)
+///   crosses cases.
+/// - **Atomic changes with their audit event.** Every mutation stores its
+///   [`AuditEvent`] in the same atomic step as the change; a failed operation leaves
+///   nothing behind. [`create_many`](Self::create_many) stores all inputs or none.
+/// - **Versions.** A contact starts at version 1; every real change adds one. An update
+///   that changes nothing changes nothing: no new version, no event. An `expected` version
+///   that is not the current one is an [`Error::Conflict`] carrying the current version.
+///   Without an expected version, concurrent updates are all applied, one after the other;
+///   none is lost.
+/// - **Keyset pages.** Listings are ordered by id (time of creation) and paged with
+///   cursors: walking all pages returns every item that existed throughout exactly once,
+///   even while items are added.
+/// - **Privacy.** Errors, logs and `Debug` output never contain personal values.
+///
+/// # Example
+///
+/// ```
+/// use renraku_core::{Actor, CaseId, ContactRepository, NewContact, PageRequest};
+///
+/// async fn first_contacts(repo: &dyn ContactRepository) -> renraku_core::Result<usize> {
+///     let case = CaseId::new("42")?;
+///     let clerk = Actor::new("clerk-7")?;
+///     let input = NewContact { first_name: Some("Ada".into()), ..NewContact::default() };
+///     let created = repo.create(&case, input, &clerk).await?;
+///     assert_eq!(repo.get(&case, created.id).await?, created);
+///     Ok(repo.list(&case, PageRequest::default()).await?.items.len())
+/// }
+/// ```
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ContactRepository: Debug + Send + Sync {
+    /// Validates `input` and stores it as a new contact of the case, at version 1.
+    ///
+    /// # Errors
+    /// [`Error::Validation`]; [`Error::Backend`].
+    async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error>;
+
+    /// Validates and stores many contacts of one case atomically: all of them, or none.
+    ///
+    /// The contacts are returned in input order.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] listing every invalid input by its index, with nothing stored;
+    /// [`Error::Backend`].
+    async fn create_many(
+        &self,
+        case_id: &CaseId,
+        inputs: Vec<NewContact>,
+        actor: &Actor,
+    ) -> Result<Vec<Contact>, Error>;
+
+    /// One contact of a case.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the case has no such contact; [`Error::Backend`].
+    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error>;
+
+    /// A page of the contacts of a case, oldest first. An unknown case is an empty page.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error>;
+
+    /// Applies a patch to a contact and returns its new state (its current state if nothing
+    /// changed).
+    ///
+    /// With `expected: Some(v)`, the update applies only if the contact is at version `v`.
+    /// With `None`, it applies to whatever version is current, and never overwrites a
+    /// concurrent change it has not seen.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] (including a patch that leaves no one to contact);
+    /// [`Error::NotFound`]; [`Error::Conflict`]; [`Error::Backend`].
+    async fn update(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        patch: ContactPatch,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<Contact, Error>;
+
+    /// Deletes a contact, optionally only at the expected version.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::Conflict`]; [`Error::Backend`].
+    async fn delete(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<(), Error>;
+
+    /// Erases every contact of a case with one audit event, and returns how many there were.
+    /// Erasing a case without contacts returns 0 and records nothing. The audit trail of
+    /// the case is kept: it holds no personal values.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error>;
+
+    /// The summary of a case.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the case has no contacts; [`Error::Backend`].
+    async fn case(&self, case_id: &CaseId) -> Result<Case, Error>;
+
+    /// A page of the audit trail of a case, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error>;
+
+    /// Finds contacts across all cases by phone, email or name prefix, oldest first.
+    ///
+    /// This crosses case scopes on purpose. The host must check that its user may search
+    /// across cases before calling it.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a blank or invalid query; [`Error::Backend`].
+    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error>;
+}
+
+/// Implements [`ContactRepository`] for a pointer type by forwarding every method.
+macro_rules! forward_repository {
+    ($(#[$meta:meta])* impl<$t:ident> for $ty:ty) => {
+        $(#[$meta])*
+        #[deny(clippy::missing_trait_methods)]
+        #[async_trait]
+        impl<$t: ContactRepository + ?Sized> ContactRepository for $ty {
+            async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
+                (**self).create(case_id, input, actor).await
+            }
+
+            async fn create_many(
+                &self,
+                case_id: &CaseId,
+                inputs: Vec<NewContact>,
+                actor: &Actor,
+            ) -> Result<Vec<Contact>, Error> {
+                (**self).create_many(case_id, inputs, actor).await
+            }
+
+            async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
+                (**self).get(case_id, id).await
+            }
+
+            async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
+                (**self).list(case_id, page).await
+            }
+
+            async fn update(
+                &self,
+                case_id: &CaseId,
+                id: ContactId,
+                patch: ContactPatch,
+                expected: Option<u64>,
+                actor: &Actor,
+            ) -> Result<Contact, Error> {
+                (**self).update(case_id, id, patch, expected, actor).await
+            }
+
+            async fn delete(
+                &self,
+                case_id: &CaseId,
+                id: ContactId,
+                expected: Option<u64>,
+                actor: &Actor,
+            ) -> Result<(), Error> {
+                (**self).delete(case_id, id, expected, actor).await
+            }
+
+            async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
+                (**self).erase_case(case_id, actor).await
+            }
+
+            async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+                (**self).case(case_id).await
+            }
+
+            async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+                (**self).audit_trail(case_id, page).await
+            }
+
+            async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
+                (**self).find(query, page).await
+            }
+        }
+    };
+}
+
+forward_repository!(
+    /// Shares one repository between tasks.
+    impl<T> for Arc<T>
+);
+forward_repository!(
+    /// Owns a repository chosen at run time.
+    impl<T> for Box<T>
+);
+forward_repository!(
+    /// Lends a repository to code that takes `impl ContactRepository`.
+    impl<T> for &T
+);
+
+/// Conveniences built on [`ContactRepository`]'s primitives, for every implementation.
+///
+/// ```
+/// use renraku_core::{CaseId, ContactRepository, ContactRepositoryExt};
+///
+/// async fn count(repo: &dyn ContactRepository, case: &CaseId) -> renraku_core::Result<usize> {
+///     Ok(repo.list_all(case).await?.len())
+/// }
+/// ```
+#[async_trait]
+pub trait ContactRepositoryExt: ContactRepository {
+    /// Every contact of a case, walking all pages.
+    ///
+    /// # Errors
+    /// As [`ContactRepository::list`].
+    async fn list_all(&self, case_id: &CaseId) -> Result<Vec<Contact>, Error> {
+        let mut request = PageRequest::first(PageLimit::MAX);
+        let mut all = Vec::new();
+        loop {
+            let page = self.list(case_id, request).await?;
+            let next = request.next(&page);
+            all.extend(page.items);
+            match next {
+                Some(next) => request = next,
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
+impl<R: ContactRepository + ?Sized> ContactRepositoryExt for R {}

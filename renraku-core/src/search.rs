@@ -1,0 +1,136 @@
+//! Search across cases: [`ContactQuery`] in, [`SearchKey`] to match.
+
+use std::fmt;
+
+use crate::contact::{Contact, ContactField};
+use crate::error::Error;
+use crate::validation::{FieldError, Rules, ValidationErrors, code, fold_case, max_chars, normalize};
+
+/// What to look for across cases.
+///
+/// Search crosses case scopes on purpose (to find the same person in several cases), so a
+/// host must check that its user may search before it calls
+/// [`ContactRepository::find`](crate::ContactRepository::find). `Debug` redacts the value.
+///
+/// ```
+/// use renraku_core::{ContactQuery, Rules, SearchKey};
+///
+/// let rules = Rules::default().with_default_region("DE".parse()?);
+/// let key = rules.check_query(ContactQuery::Phone("030 / 123 45 67".into()))?;
+/// assert_eq!(key, SearchKey::Phone("+49301234567".into()));
+/// let key = rules.check_query(ContactQuery::Email(" Ada@Example.ORG".into()))?;
+/// assert_eq!(key, SearchKey::Email("ada@example.org".into()));
+/// # Ok::<(), renraku_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub enum ContactQuery {
+    /// Contacts with this phone number, however either side is formatted (compares E.164).
+    Phone(String),
+    /// Contacts with this email address, ignoring case.
+    Email(String),
+    /// Contacts whose first or last name starts with this text, ignoring case.
+    NamePrefix(String),
+}
+
+impl fmt::Debug for ContactQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Phone(_) => "Phone([redacted])",
+            Self::Email(_) => "Email([redacted])",
+            Self::NamePrefix(_) => "NamePrefix([redacted])",
+        })
+    }
+}
+
+/// A checked [`ContactQuery`]: the normalized key that backends compare with stored keys.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SearchKey {
+    /// An E.164 phone number, compared with [`Contact::phone_e164`].
+    Phone(String),
+    /// A case-folded email address, compared with the folded [`Contact::email`].
+    Email(String),
+    /// A case-folded prefix, compared with the start of the folded first and last names.
+    NamePrefix(String),
+}
+
+impl SearchKey {
+    /// The normalized key.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Phone(key) | Self::Email(key) | Self::NamePrefix(key) => key,
+        }
+    }
+
+    /// Whether `contact` matches: the reference semantics every backend implements.
+    ///
+    /// ```
+    /// # use renraku_core::{Actor, CaseId, ContactQuery, NewContact, Rules, plan};
+    /// # let rules = Rules::default();
+    /// # let case = CaseId::new("7")?;
+    /// # let actor = Actor::new("clerk")?;
+    /// let input = NewContact { last_name: Some("Nguyễn".into()), ..NewContact::default() };
+    /// let contact = plan::create(&rules, &case, input, &actor)?.contact;
+    /// let key = rules.check_query(ContactQuery::NamePrefix("NGUY".into()))?;
+    /// assert!(key.matches(&contact));
+    /// # Ok::<(), renraku_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn matches(&self, contact: &Contact) -> bool {
+        match self {
+            Self::Phone(e164) => contact.phone_e164.as_deref() == Some(e164.as_str()),
+            Self::Email(email) => contact.email.as_deref().map(fold_case).as_deref() == Some(email.as_str()),
+            Self::NamePrefix(prefix) => [&contact.first_name, &contact.last_name]
+                .into_iter()
+                .flatten()
+                .any(|name| fold_case(name).starts_with(prefix.as_str())),
+        }
+    }
+}
+
+impl fmt::Debug for SearchKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Phone(_) => "Phone([redacted])",
+            Self::Email(_) => "Email([redacted])",
+            Self::NamePrefix(_) => "NamePrefix([redacted])",
+        })
+    }
+}
+
+impl Rules {
+    /// Normalizes a query into the key that backends compare.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] if the query is blank, too long, contains control characters,
+    /// or (for a phone) is not a valid phone number.
+    pub fn check_query(&self, query: ContactQuery) -> Result<SearchKey, Error> {
+        let (field, value) = match &query {
+            ContactQuery::Phone(v) => (ContactField::Phone, v),
+            ContactQuery::Email(v) => (ContactField::Email, v),
+            ContactQuery::NamePrefix(v) => (ContactField::LastName, v),
+        };
+        let Some(value) = normalize(value) else {
+            return Err(query_error(code::REQUIRED, "must not be blank".into()));
+        };
+        if value.chars().any(char::is_control) {
+            return Err(query_error(code::CONTROL_CHARACTER, "must not contain control characters".into()));
+        }
+        let max = max_chars(field);
+        if value.chars().count() > max {
+            return Err(query_error(code::TOO_LONG, format!("must be at most {max} characters")));
+        }
+        Ok(match query {
+            ContactQuery::Phone(_) => SearchKey::Phone(
+                self.normalize_phone(&value)
+                    .map_err(|_| query_error(code::INVALID_PHONE, "is not a valid phone number".into()))?,
+            ),
+            ContactQuery::Email(_) => SearchKey::Email(fold_case(&value)),
+            ContactQuery::NamePrefix(_) => SearchKey::NamePrefix(fold_case(&value)),
+        })
+    }
+}
+
+fn query_error(code: &'static str, message: String) -> Error {
+    ValidationErrors::from(FieldError::new("query", code, message)).into()
+}

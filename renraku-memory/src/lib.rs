@@ -1,0 +1,356 @@
+//! The in-memory [`ContactRepository`] of renraku.
+//!
+//! [`MemoryContactRepository`] keeps contacts and their audit trail in memory. It passes
+//! the same conformance suite as the PostgreSQL backend, so it behaves the same: the same
+//! validation, versions, conflicts, pages and audit events. Use it
+//!
+//! - to embed renraku without a database (data lives as long as the process), and
+//! - in the unit tests of a host application, as a real store that needs no setup.
+//!
+//! It is cheap to clone: clones share one store. Reads run in parallel; writes take turns.
+//!
+//! # Embedding
+//!
+//! ```
+//! use std::sync::Arc;
+//! use renraku_core::{Actor, CaseId, ContactRepository, NewContact, PageRequest, Rules};
+//! use renraku_memory::MemoryContactRepository;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> renraku_core::Result<()> {
+//! let rules = Rules::default().with_default_region("DE".parse()?);
+//! let repo: Arc<dyn ContactRepository> = Arc::new(MemoryContactRepository::with_rules(rules));
+//!
+//! let case: CaseId = "42".parse()?;
+//! let clerk = Actor::new("user-17")?;
+//! let input = NewContact { last_name: Some("Nguyễn".into()), phone: Some("030 1234567".into()), ..NewContact::default() };
+//! let contact = repo.create(&case, input, &clerk).await?;
+//! assert_eq!(contact.phone_e164.as_deref(), Some("+49301234567"));
+//! assert_eq!(repo.list(&case, PageRequest::default()).await?.items, [contact]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # In a host application's unit tests
+//!
+//! ```
+//! use renraku_core::{Actor, CaseId, ContactRepository, NewContact};
+//! use renraku_memory::MemoryContactRepository;
+//!
+//! /// Host code under test: registers the person who reported a case.
+//! async fn register_reporter(repo: &dyn ContactRepository, case: &CaseId, email: &str) -> renraku_core::Result<()> {
+//!     let input = NewContact { email: Some(email.into()), relationship: Some("reporter".into()), ..NewContact::default() };
+//!     repo.create(case, input, &Actor::new("intake-bot")?).await.map(drop)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> renraku_core::Result<()> {
+//! let repo = MemoryContactRepository::new();
+//! let case = CaseId::new("7")?;
+//! register_reporter(&repo, &case, "reporter@example.org").await?;
+//! assert_eq!(repo.case(&case).await?.contact_count, 1);
+//! assert!(register_reporter(&repo, &case, "not an email").await.is_err());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::ops::Bound;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use renraku_core::plan::{self, ContactChange};
+use renraku_core::validation::fold_case;
+use renraku_core::{
+    Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
+    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey,
+};
+
+/// A [`ContactRepository`] in memory. Clones share the same store.
+///
+/// See the [crate docs](crate) for examples.
+#[derive(Clone, Default)]
+pub struct MemoryContactRepository {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    rules: Rules,
+    store: RwLock<Store>,
+}
+
+impl MemoryContactRepository {
+    /// An empty store with the default [`Rules`] (no default phone region).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty store that validates with `rules`.
+    #[must_use]
+    pub fn with_rules(rules: Rules) -> Self {
+        Self { shared: Arc::new(Shared { rules, store: RwLock::default() }) }
+    }
+
+    /// The rules this store validates with.
+    #[must_use]
+    pub fn rules(&self) -> &Rules {
+        &self.shared.rules
+    }
+
+    // A panic while the lock is held cannot leave the store half-changed: every mutation
+    // is planned before the lock is taken and applied with operations that do not panic.
+    // So a poisoned lock is safe to use, and never turns into a panic here.
+    fn read(&self) -> RwLockReadGuard<'_, Store> {
+        self.shared.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Store> {
+        self.shared.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for MemoryContactRepository {
+    /// Shows sizes, never contents.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let store = self.read();
+        f.debug_struct("MemoryContactRepository")
+            .field("rules", &self.shared.rules)
+            .field("cases", &store.cases.len())
+            .field("contacts", &store.locations.len())
+            .finish()
+    }
+}
+
+/// Everything, behind one lock: the cases, and the indexes that search across them.
+#[derive(Default)]
+struct Store {
+    cases: HashMap<CaseId, CaseData>,
+    /// Where each contact lives, for search results.
+    locations: HashMap<ContactId, CaseId>,
+    by_phone: HashMap<String, BTreeSet<ContactId>>,
+    by_email: HashMap<String, BTreeSet<ContactId>>,
+    /// Case-folded first and last names, for prefix search.
+    by_name: BTreeSet<(String, ContactId)>,
+}
+
+#[derive(Default)]
+struct CaseData {
+    contacts: BTreeMap<ContactId, Contact>,
+    /// Kept after the contacts are erased: it holds no personal values.
+    audit: BTreeMap<AuditEventId, AuditEvent>,
+    last_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Store {
+    fn contact(&self, case_id: &CaseId, id: ContactId) -> Result<&Contact, Error> {
+        self.cases
+            .get(case_id)
+            .and_then(|case| case.contacts.get(&id))
+            .ok_or_else(|| Error::contact_not_found(case_id, id))
+    }
+
+    fn record(&mut self, event: AuditEvent) {
+        let case = self.cases.entry(event.case_id.clone()).or_default();
+        case.last_changed_at = case.last_changed_at.max(Some(event.at));
+        case.audit.insert(event.id, event);
+    }
+
+    fn put(&mut self, ContactChange { contact, event }: ContactChange) -> Contact {
+        let case = self.cases.entry(contact.case_id.clone()).or_default();
+        if let Some(old) = case.contacts.insert(contact.id, contact.clone()) {
+            self.unindex(&old);
+        }
+        self.index(&contact);
+        self.record(event);
+        contact
+    }
+
+    fn remove(&mut self, case_id: &CaseId, id: ContactId) {
+        if let Some(old) = self.cases.get_mut(case_id).and_then(|case| case.contacts.remove(&id)) {
+            self.unindex(&old);
+        }
+    }
+
+    fn index(&mut self, contact: &Contact) {
+        self.locations.insert(contact.id, contact.case_id.clone());
+        if let Some(e164) = &contact.phone_e164 {
+            self.by_phone.entry(e164.clone()).or_default().insert(contact.id);
+        }
+        if let Some(email) = &contact.email {
+            self.by_email.entry(fold_case(email)).or_default().insert(contact.id);
+        }
+        for name in [&contact.first_name, &contact.last_name].into_iter().flatten() {
+            self.by_name.insert((fold_case(name), contact.id));
+        }
+    }
+
+    fn unindex(&mut self, contact: &Contact) {
+        self.locations.remove(&contact.id);
+        if let Some(e164) = &contact.phone_e164 {
+            remove_from(&mut self.by_phone, e164, contact.id);
+        }
+        if let Some(email) = &contact.email {
+            remove_from(&mut self.by_email, &fold_case(email), contact.id);
+        }
+        for name in [&contact.first_name, &contact.last_name].into_iter().flatten() {
+            self.by_name.remove(&(fold_case(name), contact.id));
+        }
+    }
+
+    /// The ids matching `key`, in id order, after `after`, at most `n` of them.
+    fn matching_ids(&self, key: &SearchKey, after: Bound<ContactId>, n: usize) -> Vec<ContactId> {
+        let exact = |index: &HashMap<String, BTreeSet<ContactId>>| {
+            index.get(key.as_str()).map(|ids| ids.range((after, Bound::Unbounded)).take(n).copied().collect())
+        };
+        match key {
+            SearchKey::Phone(_) => exact(&self.by_phone).unwrap_or_default(),
+            SearchKey::Email(_) => exact(&self.by_email).unwrap_or_default(),
+            SearchKey::NamePrefix(prefix) => {
+                let start = (prefix.clone(), ContactId::from_uuid(Default::default()));
+                let ids: BTreeSet<ContactId> = self
+                    .by_name
+                    .range(start..)
+                    .take_while(|(name, _)| name.starts_with(prefix.as_str()))
+                    .map(|(_, id)| *id)
+                    .collect();
+                ids.range((after, Bound::Unbounded)).take(n).copied().collect()
+            }
+        }
+    }
+}
+
+fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {
+    if let Some(ids) = index.get_mut(key) {
+        ids.remove(&id);
+        if ids.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
+/// Where a page starts, as a bound on ids (every id type is a UUID underneath).
+fn after<K>(page: &PageRequest, from_uuid: fn(uuid::Uuid) -> K) -> Bound<K> {
+    page.after.map_or(Bound::Unbounded, |cursor| Bound::Excluded(from_uuid(cursor.position())))
+}
+
+#[async_trait]
+impl ContactRepository for MemoryContactRepository {
+    async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
+        let change = plan::create(self.rules(), case_id, input, actor)?;
+        Ok(self.write().put(change))
+    }
+
+    async fn create_many(
+        &self,
+        case_id: &CaseId,
+        inputs: Vec<NewContact>,
+        actor: &Actor,
+    ) -> Result<Vec<Contact>, Error> {
+        let changes = plan::create_many(self.rules(), case_id, inputs, actor)?;
+        let mut store = self.write();
+        Ok(changes.into_iter().map(|change| store.put(change)).collect())
+    }
+
+    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
+        self.read().contact(case_id, id).cloned()
+    }
+
+    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
+        let store = self.read();
+        let Some(case) = store.cases.get(case_id) else { return Ok(Page::empty()) };
+        let items = case
+            .contacts
+            .range((after(&page, ContactId::from_uuid), Bound::Unbounded))
+            .take(page.limit.get() + 1)
+            .map(|(_, contact)| contact.clone())
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+    }
+
+    async fn update(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        patch: ContactPatch,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<Contact, Error> {
+        let patch = self.rules().check_patch(patch)?;
+        let mut store = self.write();
+        let current = store.contact(case_id, id)?;
+        match plan::update(current, &patch, expected, actor)? {
+            Some(change) => Ok(store.put(change)),
+            None => Ok(current.clone()),
+        }
+    }
+
+    async fn delete(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        let mut store = self.write();
+        let event = plan::delete(store.contact(case_id, id)?, expected, actor)?;
+        store.remove(case_id, id);
+        store.record(event);
+        Ok(())
+    }
+
+    async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
+        let mut store = self.write();
+        let ids: Vec<ContactId> =
+            store.cases.get(case_id).map(|case| case.contacts.keys().copied().collect()).unwrap_or_default();
+        for id in &ids {
+            store.remove(case_id, *id);
+        }
+        let erased = ids.len() as u64;
+        if let Some(event) = plan::erase(case_id, erased, actor) {
+            store.record(event);
+        }
+        Ok(erased)
+    }
+
+    async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+        let store = self.read();
+        let data = store.cases.get(case_id).filter(|case| !case.contacts.is_empty());
+        let (Some(data), Some(last_changed_at)) = (data, data.and_then(|case| case.last_changed_at)) else {
+            return Err(Error::case_not_found(case_id));
+        };
+        let first_created_at = data.contacts.values().map(|c| c.created_at).min().unwrap_or(last_changed_at);
+        Ok(Case {
+            id: case_id.clone(),
+            contact_count: data.contacts.len() as u64,
+            first_created_at,
+            last_changed_at,
+        })
+    }
+
+    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+        let store = self.read();
+        let Some(case) = store.cases.get(case_id) else { return Ok(Page::empty()) };
+        let items = case
+            .audit
+            .range((after(&page, AuditEventId::from_uuid), Bound::Unbounded))
+            .take(page.limit.get() + 1)
+            .map(|(_, event)| event.clone())
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |e| *e.id.as_uuid()))
+    }
+
+    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
+        let key = self.rules().check_query(query)?;
+        let store = self.read();
+        let items = store
+            .matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1)
+            .into_iter()
+            .filter_map(|id| store.locations.get(&id).and_then(|case| store.contact(case, id).ok()))
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+    }
+}
