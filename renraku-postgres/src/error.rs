@@ -1,0 +1,91 @@
+//! [`PgError`]: what went wrong in PostgreSQL, kept as the source of `Error::Backend`.
+
+use std::time::Duration;
+
+use renraku_core::Error;
+
+/// The backend error of renraku-postgres: the source of every
+/// [`Error::Backend`](renraku_core::Error::Backend) it returns.
+///
+/// Its message names the kind of failure and the SQLSTATE, never the server's text, so it
+/// cannot carry values. The `sqlx` error stays reachable through
+/// [`source()`](std::error::Error::source) for debugging.
+///
+/// ```
+/// use renraku_postgres::PgError;
+///
+/// fn is_timeout(err: &renraku_core::Error) -> bool {
+///     std::error::Error::source(err)
+///         .and_then(|source| source.downcast_ref::<PgError>())
+///         .is_some_and(PgError::is_timeout)
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PgError {
+    /// The server refused or failed a statement.
+    #[error("PostgreSQL failed a statement (SQLSTATE {sqlstate})")]
+    Database {
+        /// The SQLSTATE code, such as `57014` for a statement timeout.
+        sqlstate: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The driver failed without a SQLSTATE: the server is down or unreachable, dropped
+    /// the connection, or no pooled connection came free in time.
+    #[error("the PostgreSQL connection failed")]
+    Driver(#[source] sqlx::Error),
+    /// The operation did not finish within the statement timeout.
+    #[error("PostgreSQL did not answer within {0:?}")]
+    Timeout(Duration),
+    /// A migration failed.
+    #[error("a renraku migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A stored value does not satisfy renraku's rules (the named column).
+    #[error("stored data in column {0} is invalid")]
+    Corrupt(&'static str),
+}
+
+impl PgError {
+    /// The SQLSTATE of a failed statement.
+    #[must_use]
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Self::Database { sqlstate, .. } => Some(sqlstate),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation timed out, on the client or on the server (SQLSTATE 57014).
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout(_)) || self.sqlstate() == Some("57014")
+    }
+
+    /// Whether trying again on a fresh snapshot may succeed: a serialization failure or a
+    /// deadlock, which PostgreSQL resolves by failing one side.
+    pub(crate) fn is_transient_conflict(&self) -> bool {
+        matches!(self.sqlstate(), Some("40001" | "40P01"))
+    }
+}
+
+impl From<sqlx::Error> for PgError {
+    fn from(error: sqlx::Error) -> Self {
+        match error.as_database_error().and_then(|e| e.code()).map(|code| code.into_owned()) {
+            Some(sqlstate) => Self::Database { sqlstate, source: error },
+            None => Self::Driver(error),
+        }
+    }
+}
+
+impl From<PgError> for Error {
+    fn from(error: PgError) -> Self {
+        Error::backend("postgres", error)
+    }
+}
+
+/// Lifts a driver error into the core's error, through [`PgError`].
+pub(crate) fn backend(error: sqlx::Error) -> Error {
+    PgError::from(error).into()
+}

@@ -1,0 +1,278 @@
+//! A PostgreSQL server for tests, found or started on demand, and fresh repositories on it.
+//!
+//! [`TestServer::shared`] finds the server the tests of one process use:
+//!
+//! 1. `DATABASE_URL`, if it is set;
+//! 2. otherwise a throwaway cluster started from this machine's PostgreSQL binaries
+//!    (`initdb` and `pg_ctl` on `PATH`, or the newest `/usr/lib/postgresql/*/bin`) in a
+//!    temporary directory, on a free port, with `fsync` off. As root it runs them as the
+//!    `postgres` user, because PostgreSQL refuses to run as root. A watchdog stops the
+//!    cluster and deletes its directory when the test process ends.
+//!
+//! If neither works, it fails with a message that says how to provide a server. Each
+//! [`fresh_repository`] gets a schema of its own, so tests run in parallel; the schemas of
+//! a throwaway cluster vanish with it, those on a `DATABASE_URL` server are left behind
+//! (names start with `renraku_test_`).
+//!
+//! Use [`TestServer::start`] for a private cluster that a test may stop and start again.
+//!
+//! ```no_run
+//! use renraku_postgres::testkit::fresh_repository;
+//!
+//! # async fn run() {
+//! let repo = fresh_repository(renraku_core::Rules::default()).await;
+//! # }
+//! ```
+
+#![allow(clippy::missing_panics_doc)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use renraku_core::Rules;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::PgContactRepository;
+
+/// A PostgreSQL server the tests can reach.
+#[derive(Debug)]
+pub struct TestServer {
+    url: String,
+    cluster: Option<Cluster>,
+}
+
+/// A cluster this process started: where it lives and how to run its tools.
+#[derive(Debug)]
+struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl TestServer {
+    /// The server of this test process, found or started on first use.
+    ///
+    /// # Panics
+    /// If there is no `DATABASE_URL` and no cluster can be started; the message says how to
+    /// provide a server.
+    pub fn shared() -> &'static TestServer {
+        static SHARED: OnceLock<Result<TestServer, String>> = OnceLock::new();
+        let server = SHARED.get_or_init(|| match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Ok(TestServer { url, cluster: None }),
+            _ => Self::try_start(),
+        });
+        server.as_ref().unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Starts a private throwaway cluster, for tests that stop and restart their server.
+    ///
+    /// # Panics
+    /// If no cluster can be started; the message says why and what to install.
+    #[must_use]
+    pub fn start() -> TestServer {
+        Self::try_start().unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    fn try_start() -> Result<TestServer, String> {
+        let bin = find_binaries().ok_or_else(|| {
+            "no PostgreSQL server for the tests: set DATABASE_URL to a server the tests may \
+             create schemas in, or install the PostgreSQL server binaries (initdb, pg_ctl), \
+             for example with scripts/install-deps.sh"
+                .to_owned()
+        })?;
+        let as_postgres = running_as_root();
+        let dir = std::env::temp_dir().join(format!("renraku-pg-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if as_postgres {
+            run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown the cluster directory")?;
+        }
+        let port = free_port()?;
+        let cluster = Cluster { dir, bin, port, as_postgres };
+        cluster.init()?;
+        cluster.watch_this_process()?;
+        cluster.start()?;
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        Ok(TestServer { url, cluster: Some(cluster) })
+    }
+
+    /// The connection URL.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new pool on the server, of at most `max_connections`.
+    ///
+    /// # Panics
+    /// If the server cannot be reached.
+    pub async fn pool(&self, max_connections: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"))
+    }
+
+    /// Stops the server (only a cluster this process started).
+    ///
+    /// # Panics
+    /// If this server was not started by this process, or `pg_ctl` fails.
+    pub fn stop(&self) {
+        self.own_cluster().pg_ctl(&["stop", "-m", "fast", "-w"]).expect("pg_ctl stop");
+    }
+
+    /// Starts the server again after [`stop`](Self::stop), on the same port.
+    ///
+    /// # Panics
+    /// If this server was not started by this process, or `pg_ctl` fails.
+    pub fn restart(&self) {
+        self.own_cluster().start().expect("pg_ctl start");
+    }
+
+    fn own_cluster(&self) -> &Cluster {
+        self.cluster.as_ref().expect("only a cluster started by this process can be stopped and started")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(cluster) = &self.cluster {
+            // The watchdog would also do it when the process ends; a private cluster goes
+            // as soon as its test is done.
+            let _ = cluster.pg_ctl(&["stop", "-m", "immediate", "-w"]);
+            let _ = std::fs::remove_dir_all(&cluster.dir);
+        }
+    }
+}
+
+impl Cluster {
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let tool = self.bin.join(tool);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(tool);
+            command
+        } else {
+            Command::new(tool)
+        }
+    }
+
+    fn init(&self) -> Result<(), String> {
+        let mut initdb = self.command("initdb");
+        initdb.arg("-D").arg(self.data()).args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+        initdb.arg("--locale=C.UTF-8");
+        run(&mut initdb, "initdb")
+    }
+
+    fn start(&self) -> Result<(), String> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log");
+        self.pg_ctl(&["start", "-w", "-t", "60", "-o", &options, "-l", &log.display().to_string()])
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Result<(), String> {
+        run(self.command("pg_ctl").arg("-D").arg(self.data()).args(args), "pg_ctl")
+    }
+
+    /// Starts a detached watchdog that stops the cluster and removes its directory once this
+    /// process is gone: a static server is never dropped, and a killed test never cleans up.
+    fn watch_this_process(&self) -> Result<(), String> {
+        let runner = if self.as_postgres { "runuser -u postgres -- " } else { "" };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {runner}'{pg_ctl}' -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            pg_ctl = self.bin.join("pg_ctl").display(),
+            data = self.data().display(),
+            dir = self.dir.display(),
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("cannot start the cluster watchdog: {e}"))
+    }
+}
+
+/// A repository in a schema of its own on the shared server, migrated and empty.
+///
+/// # Panics
+/// If there is no server (see [`TestServer::shared`]) or the migration fails.
+pub async fn fresh_repository(rules: Rules) -> PgContactRepository {
+    fresh_repository_on(TestServer::shared(), rules).await
+}
+
+/// A repository in a schema of its own on `server`, migrated and empty.
+///
+/// # Panics
+/// If the server cannot be reached or the migration fails.
+pub async fn fresh_repository_on(server: &TestServer, rules: Rules) -> PgContactRepository {
+    let schema = format!("renraku_test_{}", uuid::Uuid::now_v7().simple());
+    let repo = PgContactRepository::builder(server.pool(20).await)
+        .schema(schema)
+        .rules(rules)
+        .build()
+        .expect("valid options");
+    repo.migrate().await.unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));
+    repo
+}
+
+fn find_binaries() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+    });
+    on_path.or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
+            .filter(|bin| bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
+            .collect();
+        versions.sort_by_key(|bin| version_of(bin));
+        versions.pop()
+    })
+}
+
+fn version_of(bin: &Path) -> u32 {
+    bin.parent().and_then(|dir| dir.file_name()).and_then(|name| name.to_str()?.parse().ok()).unwrap_or(0)
+}
+
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|addr| addr.port()).map_err(|e| format!("no free port: {e}"))
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| format!("{what}: cannot run: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
