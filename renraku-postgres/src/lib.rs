@@ -64,8 +64,8 @@ use async_trait::async_trait;
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::validation::{FieldError, ValidationErrors, code};
 use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, Error,
-    NewContact, Page, PageRequest, Rules, SearchKey,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
+    Error, NewContact, Page, PageRequest, Rules, SearchKey,
 };
 use sqlx::postgres::PgQueryResult;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -245,7 +245,10 @@ impl PgContactRepository {
         conn.close_on_drop();
         let set_path = sqlx::AssertSqlSafe(format!("SET search_path TO {schema}"));
         sqlx::Executor::execute(&mut *conn, set_path).await.map_err(backend)?;
-        migrator.run(&mut *conn).await.map_err(|e| Error::from(PgError::Migrate(e)))
+        // `run_direct` is what `Migrator::run` calls after acquiring; called directly, its
+        // future is `Send` (that of `run(&mut conn)` is not: sqlx's `Acquire` is implemented
+        // per lifetime), so hosts can spawn `migrate()`.
+        migrator.run_direct(None, &mut *conn, false).await.map_err(|e| Error::from(PgError::Migrate(e)))
     }
 
     /// Runs `work` within the statement timeout: a slow or absent server becomes a
@@ -257,8 +260,10 @@ impl PgContactRepository {
 
     /// A transaction whose statements stop at the statement timeout.
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, Error> {
-        self.bounded(async { self.inner.pool.begin_with(self.inner.sql.begin.clone()).await.map_err(backend) })
-            .await
+        self.bounded(async {
+            self.inner.pool.begin_with(self.inner.sql.begin.clone()).await.map_err(backend)
+        })
+        .await
     }
 
     async fn fetch_contact(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
@@ -294,7 +299,8 @@ impl PgContactRepository {
                 batch.iter().map(|c| f(&c.contact)).collect()
             };
             let keys: Vec<SearchKeys> = batch.iter().map(|c| SearchKeys::of(&c.contact)).collect();
-            let key = |f: fn(&SearchKeys) -> Option<&str>| -> Vec<Option<&str>> { keys.iter().map(f).collect() };
+            let key =
+                |f: fn(&SearchKeys) -> Option<&str>| -> Vec<Option<&str>> { keys.iter().map(f).collect() };
             sqlx::query(self.inner.sql.insert_contacts.clone())
                 .bind(case_id.as_str())
                 .bind(actor.as_str())
@@ -312,7 +318,9 @@ impl PgContactRepository {
                 .bind(key(|k| k.last_name.as_deref()))
                 .bind(batch.iter().map(|c| c.contact.created_at).collect::<Vec<_>>())
                 .bind(batch.iter().map(|c| *c.event.id.as_uuid()).collect::<Vec<Uuid>>())
-                .bind(batch.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>())
+                .bind(
+                    batch.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>(),
+                )
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -441,7 +449,13 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.delete", skip_all, fields(case_id = %case_id))]
-    async fn delete(&self, case_id: &CaseId, id: ContactId, expected: Option<u64>, actor: &Actor) -> Result<(), Error> {
+    async fn delete(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<(), Error> {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.fetch_contact(case_id, id).await?;
             let event = plan::delete(&current, expected, actor)?;
@@ -530,7 +544,11 @@ impl ContactRepository for PgContactRepository {
     }
 }
 
-async fn insert_event(sql: &Statements, tx: &mut Transaction<'static, Postgres>, event: &AuditEvent) -> Result<(), Error> {
+async fn insert_event(
+    sql: &Statements,
+    tx: &mut Transaction<'static, Postgres>,
+    event: &AuditEvent,
+) -> Result<(), Error> {
     sqlx::query(sql.insert_event.clone())
         .bind(event.case_id.as_str())
         .bind(event.id.as_uuid())
@@ -553,4 +571,19 @@ fn after(page: PageRequest) -> Uuid {
 /// One row more than the page holds, to learn whether there is a next page.
 fn overfetch(page: PageRequest) -> i64 {
     i64::try_from(page.limit.get()).unwrap_or(i64::MAX) + 1
+}
+
+/// Hosts spawn these futures (in servers, in `tokio::spawn`): they must stay `Send`.
+#[cfg(test)]
+#[allow(dead_code, clippy::let_underscore_future)]
+mod futures_are_send {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    fn check(repo: &PgContactRepository, case: &CaseId, actor: &Actor) {
+        assert_send(repo.migrate());
+        assert_send(repo.create(case, NewContact::default(), actor));
+        assert_send(repo.update(case, ContactId::new(), ContactPatch::default(), None, actor));
+    }
 }

@@ -37,7 +37,10 @@ impl Statements {
         let s = format!("\"{schema}\"");
         let sql = |text: String| AssertSqlSafe(text).into_sql_str();
         Self {
-            begin: sql(format!("BEGIN; SET LOCAL statement_timeout = {}", statement_timeout.as_millis().max(1))),
+            begin: sql(format!(
+                "BEGIN; SET LOCAL statement_timeout = {}",
+                statement_timeout.as_millis().max(1)
+            )),
             // One statement stores a batch of contacts and their `created` events: arrays
             // in, `UNNEST` to rows. A data-modifying CTE always runs to completion.
             insert_contacts: sql(format!(

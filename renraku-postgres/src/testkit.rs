@@ -86,7 +86,8 @@ impl TestServer {
                 .to_owned()
         })?;
         let as_postgres = running_as_root();
-        let dir = std::env::temp_dir().join(format!("renraku-pg-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+        let dir =
+            std::env::temp_dir().join(format!("renraku-pg-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         if as_postgres {
             run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown the cluster directory")?;
@@ -231,7 +232,9 @@ pub async fn fresh_repository_on(server: &TestServer, rules: Rules) -> PgContact
         .rules(rules)
         .build()
         .expect("valid options");
-    repo.migrate().await.unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));
+    repo.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));
     repo
 }
 

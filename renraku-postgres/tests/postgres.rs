@@ -1,0 +1,313 @@
+//! Behaviour that only the PostgreSQL backend has: living beside a host's own migrations,
+//! concurrent migration, faults of a real server, and hostile strings.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use renraku_core::{
+    Actor, CaseId, ContactField, ContactPatch, ContactQuery, ContactRepository, ContactRepositoryExt, Error,
+    NewContact, PageRequest, Rules,
+};
+use renraku_postgres::testkit::{TestServer, fresh_repository};
+use renraku_postgres::{PgContactRepository, PgError};
+use sqlx::{Executor, PgPool, Row};
+
+fn clerk() -> Actor {
+    Actor::new("clerk-1").unwrap()
+}
+
+fn case() -> CaseId {
+    renraku_core::testkit::fresh_case()
+}
+
+fn named(first: &str) -> NewContact {
+    NewContact { first_name: Some(first.into()), ..NewContact::default() }
+}
+
+/// A database of its own on the shared server, for tests that use the `public` schema.
+async fn fresh_database() -> PgPool {
+    let server = TestServer::shared();
+    let admin = server.pool(2).await;
+    let name = format!("host_{}", uuid::Uuid::now_v7().simple());
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    let url = format!("{}/{name}", server.url().rsplit_once('/').expect("url with a database").0);
+    sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(&url).await.expect("connect")
+}
+
+async fn host_migrate(pool: &PgPool) {
+    sqlx::migrate!("./tests/host_migrations").run(pool).await.expect("host migrations");
+}
+
+async fn renraku_migrate(pool: &PgPool) {
+    PgContactRepository::builder(pool.clone())
+        .build()
+        .expect("options")
+        .migrate()
+        .await
+        .expect("renraku migrations");
+}
+
+async fn versions(pool: &PgPool, table: &str) -> Vec<i64> {
+    let sql = format!("SELECT version FROM {table} WHERE success ORDER BY version");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.expect("bookkeeping")
+}
+
+async fn assert_both_migrated(pool: &PgPool) {
+    assert_eq!(
+        versions(pool, "public._sqlx_migrations").await,
+        [1, 2],
+        "the host's bookkeeping holds only its own"
+    );
+    assert_eq!(versions(pool, "renraku._renraku_migrations").await, [1], "renraku's bookkeeping is its own");
+    for table in ["public.host_cases", "public.host_notes", "renraku.contacts", "renraku.audit_events"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.expect(table);
+        assert_eq!(count, 0, "{table} exists");
+    }
+    let path: String = sqlx::query_scalar("SHOW search_path").fetch_one(pool).await.expect("search_path");
+    assert_eq!(path, "\"$user\", public", "the pool's connections keep the host's search_path");
+}
+
+#[tokio::test]
+async fn migrations_coexist_with_the_hosts_host_first() {
+    let pool = fresh_database().await;
+    host_migrate(&pool).await;
+    renraku_migrate(&pool).await;
+    assert_both_migrated(&pool).await;
+    // A restart runs both again, in the other order: nothing to do, nothing fails.
+    renraku_migrate(&pool).await;
+    host_migrate(&pool).await;
+    assert_both_migrated(&pool).await;
+}
+
+#[tokio::test]
+async fn migrations_coexist_with_the_hosts_renraku_first() {
+    let pool = fresh_database().await;
+    renraku_migrate(&pool).await;
+    host_migrate(&pool).await;
+    assert_both_migrated(&pool).await;
+    host_migrate(&pool).await;
+    renraku_migrate(&pool).await;
+    assert_both_migrated(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migrations_all_succeed() {
+    let pool = fresh_database().await;
+    let mut runs = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        // Each run has its own pool, as separate processes would.
+        let options = (*pool.connect_options()).clone();
+        runs.spawn(async move {
+            let own =
+                sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+            renraku_migrate(&own).await;
+        });
+    }
+    // The host migrates at the same moment.
+    host_migrate(&pool).await;
+    while let Some(run) = runs.join_next().await {
+        run.expect("every migration run succeeds");
+    }
+    assert_both_migrated(&pool).await;
+}
+
+#[tokio::test]
+async fn schemas_are_configurable_and_checked() {
+    for bad in ["", "Renraku", "1abc", "pg_catalog", "a;b", "a\"b", "ä", &"a".repeat(64)] {
+        let err =
+            PgContactRepository::builder(TestServer::shared().pool(1).await).schema(bad).build().unwrap_err();
+        let field = err.validation_errors().and_then(|e| e.iter().next()).map(|e| e.field);
+        assert_eq!(field, Some("schema"), "{bad:?}");
+    }
+    let zero =
+        PgContactRepository::builder(TestServer::shared().pool(1).await).statement_timeout(Duration::ZERO);
+    assert!(zero.build().is_err());
+
+    let (one, two) = (fresh_repository(Rules::default()).await, fresh_repository(Rules::default()).await);
+    let case = case();
+    let contact = one.create(&case, named("Ada"), &clerk()).await.unwrap();
+    assert!(
+        matches!(two.get(&case, contact.id).await, Err(Error::NotFound { .. })),
+        "schemas are separate stores"
+    );
+    assert_ne!(one.schema(), two.schema());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_create_killed_in_flight_stores_nothing() {
+    let repo = fresh_repository(Rules::default()).await;
+    let case = case();
+    let admin = TestServer::shared().pool(2).await;
+    // Hold a lock so the bulk insert waits where we can see it, then kill its connection.
+    let mut blocker = admin.begin().await.unwrap();
+    let lock = format!("LOCK TABLE \"{}\".contacts IN ACCESS EXCLUSIVE MODE", repo.schema());
+    blocker.execute(sqlx::AssertSqlSafe(lock)).await.unwrap();
+
+    let inputs: Vec<_> =
+        (0..2_000).map(|i| named("Ada").with(ContactField::Relationship, format!("{i}"))).collect();
+    let bulk = tokio::spawn({
+        let (repo, case) = (repo.clone(), case.clone());
+        async move { repo.create_many(&case, inputs, &clerk()).await }
+    });
+    let pid = waiting_insert(&admin, repo.schema()).await;
+    let killed: bool =
+        sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&admin).await.unwrap();
+    assert!(killed);
+    blocker.rollback().await.unwrap();
+
+    let result = bulk.await.unwrap();
+    assert!(matches!(result, Err(Error::Backend { .. })), "the call reports the failure: {result:?}");
+    assert!(repo.list_all(&case).await.unwrap().is_empty(), "nothing of the batch is stored");
+    let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap();
+    assert!(events.items.is_empty(), "no audit event either");
+    let next = repo.create(&case, named("Grace"), &clerk()).await;
+    assert!(next.is_ok(), "the next call on the same repository succeeds: {next:?}");
+}
+
+/// The backend pid of renraku's insert once it waits for a lock.
+async fn waiting_insert(admin: &PgPool, schema: &str) -> i32 {
+    let pattern = format!("%INSERT INTO \"{schema}\".contacts%");
+    for _ in 0..500 {
+        let pid: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 LIMIT 1",
+        )
+        .bind(&pattern)
+        .fetch_optional(admin)
+        .await
+        .unwrap();
+        if let Some(pid) = pid {
+            return pid;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the bulk insert never reached the lock");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
+    let server = TestServer::start();
+    let timeout = Duration::from_secs(1);
+    let repo = PgContactRepository::builder(server.pool(4).await)
+        .statement_timeout(timeout)
+        .schema("restart")
+        .build()
+        .unwrap();
+    repo.migrate().await.unwrap();
+    let case = case();
+    let contact = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
+
+    server.stop();
+    for call in 0..3 {
+        let started = Instant::now();
+        let result = match call {
+            0 => repo.get(&case, contact.id).await.map(drop),
+            1 => repo.create(&case, named("Grace"), &clerk()).await.map(drop),
+            _ => repo.list(&case, PageRequest::default()).await.map(drop),
+        };
+        let waited = started.elapsed();
+        let Err(Error::Backend { source, .. }) = &result else { panic!("call {call}: {result:?}") };
+        assert!(source.downcast_ref::<PgError>().is_some(), "the source is the backend's error");
+        // The pool would wait 30 s for a connection; the repository gives up at its timeout.
+        assert!(waited < timeout + Duration::from_secs(2), "call {call} took {waited:?}");
+    }
+
+    server.restart();
+    assert_eq!(repo.get(&case, contact.id).await.unwrap(), contact, "the same repository works again");
+    repo.create(&case, named("Grace"), &clerk()).await.unwrap();
+    assert_eq!(repo.list_all(&case).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_updaters_lose_nothing() {
+    const WRITERS: u64 = 32;
+    let repo = Arc::new(fresh_repository(Rules::default()).await);
+    let case = case();
+    let contact = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
+
+    // Everyone read version 1; exactly one may write on it, every other one is stale.
+    let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS as usize));
+    let mut tasks = tokio::task::JoinSet::new();
+    for writer in 0..WRITERS {
+        let (repo, case, barrier) = (repo.clone(), case.clone(), barrier.clone());
+        tasks.spawn(async move {
+            let patch = ContactPatch::default().set(ContactField::Relationship, format!("writer {writer}"));
+            barrier.wait().await;
+            (writer, repo.update(&case, contact.id, patch, Some(1), &clerk()).await)
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined.unwrap() {
+            (writer, Ok(updated)) => winners.push((writer, updated)),
+            (_, Err(Error::Conflict { expected: Some(1), current: 2 })) => {}
+            (_, other) => panic!("a stale writer must get a conflict: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one writer wins version 1");
+    let (writer, updated) = &winners[0];
+    let stored = repo.get(&case, contact.id).await.unwrap();
+    assert_eq!(&stored, updated);
+    assert_eq!(stored.relationship, Some(format!("writer {writer}")));
+
+    // Without an expected version, every update is applied on top of the others.
+    let mut tasks = tokio::task::JoinSet::new();
+    for writer in 0..WRITERS {
+        let (repo, case) = (repo.clone(), case.clone());
+        tasks.spawn(async move {
+            let patch = ContactPatch::default().set(ContactField::Title, format!("T{writer}"));
+            repo.update(&case, contact.id, patch, None, &clerk()).await.unwrap().version
+        });
+    }
+    let mut versions = Vec::new();
+    while let Some(version) = tasks.join_next().await {
+        versions.push(version.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (3..=WRITERS + 2).collect::<Vec<_>>(), "no update is lost");
+    let events = repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX)).await.unwrap();
+    assert_eq!(events.items.len() as u64, 1 + 1 + WRITERS, "create, one winner, every unversioned update");
+}
+
+#[tokio::test]
+async fn hostile_strings_are_stored_verbatim() {
+    let repo = fresh_repository(Rules::default()).await;
+    let case = case();
+    let drop_table = "'); DROP TABLE contacts; --";
+    let input = NewContact {
+        title: Some(drop_table.into()),
+        first_name: Some("O'Neil-- ".into()),
+        last_name: Some("Robert' OR 'x' -- DROP TABLE".into()),
+        email: Some("o'neil--drop@example.org".into()),
+        address: Some(format!("{drop_table} \\x00 $1 %s {{}} \"quoted\"")),
+        relationship: Some("%_\\".into()),
+        ..NewContact::default()
+    };
+    let created = repo.create(&case, input, &clerk()).await.expect("hostile strings are valid input");
+    assert_eq!(created.title.as_deref(), Some(drop_table));
+    assert_eq!(created.first_name.as_deref(), Some("O'Neil--"));
+    assert_eq!(created.last_name.as_deref(), Some("Robert' OR 'x' -- DROP TABLE"));
+    assert_eq!(created.address.as_deref(), Some("'); DROP TABLE contacts; -- \\x00 $1 %s {} \"quoted\""));
+    assert_eq!(repo.get(&case, created.id).await.unwrap(), created, "read back verbatim");
+
+    let patch = ContactPatch::default().set(ContactField::Relationship, drop_table);
+    let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.unwrap();
+    assert_eq!(updated.relationship.as_deref(), Some(drop_table));
+    let found = repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default()).await.unwrap();
+    assert_eq!(found.items, std::slice::from_ref(&updated));
+    let wildcard = repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default()).await.unwrap();
+    assert!(wildcard.items.is_empty(), "no wildcard meaning");
+    let email = repo
+        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(email.items, [updated]);
+
+    let tables: i64 = sqlx::query("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1")
+        .bind(repo.schema())
+        .fetch_one(repo.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 3, "contacts, audit_events and the migration bookkeeping are all still there");
+}
