@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need besides the Rust toolchain, from Debian's
+# packages, and only what is missing:
+#   - PostgreSQL server binaries (initdb, pg_ctl): the renraku-postgres tests start a
+#     throwaway cluster with them (unless DATABASE_URL names a server);
+#   - Chromium and ChromeDriver: the web example's real-browser test;
+#   - wrk: the web load test (scripts/loadtest.sh).
+set -euo pipefail
+
+have_postgres() {
+    command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+
+packages=()
+have_postgres || packages+=(postgresql)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+
+if [ ${#packages[@]} -eq 0 ]; then
+    echo "install-deps: everything is installed"
+    exit 0
+fi
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "install-deps: installing ${packages[*]}"
+"${sudo[@]}" apt-get update -qq
+# The postgresql package would start a cluster of its own; the tests start theirs.
+echo exit 101 | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+"${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+"${sudo[@]}" rm -f /usr/sbin/policy-rc.d
+
+have_postgres || { echo "install-deps: PostgreSQL binaries still missing" >&2; exit 1; }
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
+    echo "install-deps: chromium or chromedriver still missing" >&2
+    exit 1
+}
+echo "install-deps: done"
