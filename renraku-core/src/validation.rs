@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | every text field | trimmed; blank means absent; NFC-normalized; no control characters (code `control_character`) | `"  Ada "` → `"Ada"`, `"   "` → absent | `"Ada\u{7}"`, `"a\nb"` |
 //! | `title` | at most 50 characters (code `too_long`) | `"Dr."`, `"Herr"` | 51 characters |
-//! | `first_name`, `last_name` | at most 100 characters; letters, combining marks, spaces, `'`, `’`, `-`, `.` (code `invalid_name`) | `Zoë-Marie`, `O'Brien`, `Nguyễn`, `李小龙`, `Jean-Luc`, `J. R.` | `R2D2`, `<b>`, `a;b`, `a@b` |
+//! | `first_name`, `last_name` | at most 100 characters; letters, combining marks, spaces (not line breaks), `'`, `’`, `-`, `.` (code `invalid_name`) | `Zoë-Marie`, `O'Brien`, `Nguyễn`, `李小龙`, `Jean-Luc`, `J. R.` | `R2D2`, `<b>`, `a;b`, `a@b` |
 //! | `phone` | at most 32 characters; a valid number for libphonenumber, international with a leading `+` or national in the default region (codes `invalid_phone`, `missing_country_code`); kept as entered, plus its E.164 form | `+49 30 1234567`, `030 1234567` (region DE), `(202) 555-0143` (region US) | `12`, `+49 0`, `030 1234567` without a default region |
 //! | `email` | at most 254 characters; the `validator` crate's email rule (code `invalid_email`) | `ada@example.org`, `zoe@bücher.de` | `ada`, `ada@`, `@example.org`, `zoë@example.org` (the local part is ASCII) |
 //! | `address` | at most 500 characters | `Hauptstraße 1, 10115 Berlin` | 501 characters |
@@ -320,17 +320,41 @@ impl Rules {
             ));
             return None;
         }
-        let region = self.default_region.map(|r| r.0);
-        match phonenumber::parse(region, phone) {
-            Ok(number) if number.is_valid() => {
-                Some(number.format().mode(phonenumber::Mode::E164).to_string())
-            }
+        match self.parse_phone(phone) {
+            Some(number) if number.is_valid() => Some(e164(&number)),
             _ => {
                 errors.push(invalid_phone());
                 None
             }
         }
     }
+
+    /// Parses a phone number, with the default region only where it applies.
+    ///
+    /// phonenumber 0.3 reads every number it is given with a region by that region's
+    /// national-prefix rules, even a number of another country: with region US it strips the
+    /// US prefix `1` from `+49 151 12345678` and returns the different, valid number
+    /// `+49 5112345678` (and with region DE it rejects the valid `+39 06 69812345`). So a
+    /// number that carries its country code is parsed without the region, and a number that
+    /// reaches another country through an international call prefix (`011 49 …` in the US)
+    /// is only taken if its digits are the ones that were entered.
+    fn parse_phone(&self, phone: &str) -> Option<phonenumber::PhoneNumber> {
+        if let Ok(number) = phonenumber::parse(None, phone) {
+            return Some(number);
+        }
+        let region = self.default_region?.0;
+        let number = phonenumber::parse(Some(region), phone).ok()?;
+        let region_code = phonenumber::metadata::DATABASE.by_id(region.as_ref()).map(|m| m.country_code());
+        if region_code == Some(number.code().value()) {
+            return Some(number);
+        }
+        let entered: String = phone.chars().filter(char::is_ascii_digit).collect();
+        entered.contains(e164(&number).trim_start_matches('+')).then_some(number)
+    }
+}
+
+fn e164(number: &phonenumber::PhoneNumber) -> String {
+    number.format().mode(phonenumber::Mode::E164).to_string()
 }
 
 fn invalid_phone() -> FieldError {
@@ -359,11 +383,14 @@ pub fn normalize(value: &str) -> Option<String> {
     (!trimmed.is_empty()).then(|| trimmed.nfc().collect())
 }
 
-/// Folds case for case-insensitive search (Unicode lowercase). Backends store and compare
-/// folded keys, so every backend matches the same way whatever its collation.
+/// Folds case for case-insensitive search (Unicode lowercase, then NFC). Backends store and
+/// compare folded keys, so every backend matches the same way whatever its collation.
+///
+/// Lowercasing can undo NFC (`İ` becomes `i` and U+0307, which must follow marks of a lower
+/// combining class), so the result is normalized again: folding a folded key changes nothing.
 #[must_use]
 pub fn fold_case(value: &str) -> String {
-    value.to_lowercase()
+    value.to_lowercase().nfc().collect()
 }
 
 /// The seven text fields after normalization, checked with the `validator` crate.
@@ -466,7 +493,8 @@ fn person_name(name: &str) -> Result<(), validator::ValidationError> {
         c.is_alphabetic()
             || is_combining_mark(c)
             || matches!(c, '\'' | '\u{2019}' | '-' | '.')
-            || (c.is_whitespace() && !c.is_control())
+            // Space separators (U+0020, U+00A0, U+3000, …), not line or paragraph breaks.
+            || (c.is_whitespace() && !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
     };
     if name.chars().all(allowed) { Ok(()) } else { Err(validator::ValidationError::new(code::INVALID_NAME)) }
 }
