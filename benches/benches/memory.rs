@@ -1,0 +1,335 @@
+//! renraku-memory beside a bare map doing the same work in the same run.
+//!
+//! The baseline is what a host would write by hand: a `HashMap` behind one `RwLock`,
+//! holding the same structs and making the same clones, with the same validation and
+//! planning from renraku-core (every correct store needs them), but without the trait, its
+//! boxed futures, the search indexes' upkeep or the audit map. Both are driven through the
+//! same async harness.
+
+#![allow(missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::hint::black_box;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use renraku_benches::{Comparison, actor, case, contact, criterion, phone, report, rules};
+use renraku_core::plan;
+use renraku_core::{
+    AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactQuery, ContactRepository,
+    NewContact, Page, PageLimit, PageRequest, Rules, SearchKey,
+};
+use renraku_memory::MemoryContactRepository;
+
+/// The hand-written baseline.
+struct BareMap {
+    rules: Rules,
+    state: RwLock<BareState>,
+}
+
+#[derive(Default)]
+struct BareState {
+    cases: HashMap<CaseId, BTreeMap<ContactId, Contact>>,
+    audit: Vec<AuditEvent>,
+    by_phone: HashMap<String, Vec<(ContactId, CaseId)>>,
+}
+
+impl BareMap {
+    fn new() -> Self {
+        Self { rules: rules(), state: RwLock::default() }
+    }
+
+    fn store(state: &mut BareState, change: plan::ContactChange) -> Contact {
+        let contact = change.contact;
+        if let Some(e164) = &contact.phone_e164 {
+            state.by_phone.entry(e164.clone()).or_default().push((contact.id, contact.case_id.clone()));
+        }
+        state.cases.entry(contact.case_id.clone()).or_default().insert(contact.id, contact.clone());
+        state.audit.push(change.event);
+        contact
+    }
+
+    fn create(&self, case: &CaseId, input: NewContact) -> Contact {
+        let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
+        Self::store(&mut self.state.write().expect("lock"), change)
+    }
+
+    fn create_many(&self, case: &CaseId, inputs: Vec<NewContact>) -> Vec<Contact> {
+        let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
+        let mut state = self.state.write().expect("lock");
+        changes.into_iter().map(|change| Self::store(&mut state, change)).collect()
+    }
+
+    fn get(&self, case: &CaseId, id: ContactId) -> Option<Contact> {
+        self.state.read().expect("lock").cases.get(case)?.get(&id).cloned()
+    }
+
+    fn list(&self, case: &CaseId, page: PageRequest) -> Page<Contact> {
+        let state = self.state.read().expect("lock");
+        let start =
+            page.after.map_or(Bound::Unbounded, |c| Bound::Excluded(ContactId::from_uuid(c.position())));
+        let items = state.cases[case].range((start, Bound::Unbounded)).take(page.limit.get() + 1);
+        Page::from_overfetch(items.map(|(_, c)| c.clone()).collect(), page.limit, |c| *c.id.as_uuid())
+    }
+
+    fn update(&self, case: &CaseId, id: ContactId, patch: ContactPatch, expected: u64) -> Contact {
+        let patch = self.rules.check_patch(patch).expect("valid");
+        let mut state = self.state.write().expect("lock");
+        let current = &state.cases[case][&id];
+        let change =
+            plan::update(current, &patch, Some(expected), &actor()).expect("current").expect("a change");
+        state.cases.get_mut(case).expect("case").insert(id, change.contact.clone());
+        state.audit.push(change.event);
+        change.contact
+    }
+
+    fn find_by_phone(&self, phone: &str) -> Vec<Contact> {
+        let Ok(SearchKey::Phone(e164)) = self.rules.check_query(ContactQuery::Phone(phone.into())) else {
+            panic!("valid phone")
+        };
+        let state = self.state.read().expect("lock");
+        let mut found: Vec<Contact> =
+            state.by_phone[&e164].iter().map(|(id, case)| state.cases[case][id].clone()).collect();
+        found.sort_by_key(|c| c.id);
+        found.truncate(PageLimit::DEFAULT.get() + 1);
+        found
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().build().expect("runtime")
+}
+
+fn bench_writes(c: &mut Criterion) {
+    let rt = runtime();
+    let repo = MemoryContactRepository::with_rules(rules());
+    let bare = BareMap::new();
+    let counter = AtomicU64::new(0);
+    let next = || counter.fetch_add(1, Ordering::Relaxed) as usize;
+
+    let mut group = c.benchmark_group("memory-create_one");
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt)
+            .iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async { bare.create(&case(1), contact(next())) })
+    });
+    group.finish();
+
+    let batch = |offset: usize| (offset..offset + 1000).map(contact).collect::<Vec<_>>();
+    let mut group = c.benchmark_group("memory-create_1000");
+    group.sample_size(20);
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt).iter_batched(
+            || batch(next() * 1000),
+            |inputs| async { repo.create_many(&case(2), inputs, &actor()).await.expect("create_many") },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter_batched(
+            || batch(next() * 1000),
+            |inputs| async { bare.create_many(&case(3), inputs) },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+
+    // Alternate between two values so that every update really changes the contact.
+    let case = case(4);
+    let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
+    let theirs = bare.create(&case, contact(0));
+    let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
+    let patch = |v: u64| {
+        ContactPatch::default()
+            .set(ContactField::Relationship, if v % 2 == 0 { "household" } else { "neighbour" })
+    };
+    let mut group = c.benchmark_group("memory-update");
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt).iter(|| async {
+            let v = our_version.fetch_add(1, Ordering::Relaxed);
+            repo.update(&case, ours.id, patch(v), Some(v), &actor()).await.expect("update")
+        });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async {
+            let v = their_version.fetch_add(1, Ordering::Relaxed);
+            bare.update(&case, theirs.id, patch(v), v)
+        });
+    });
+    group.finish();
+}
+
+/// 10,000 contacts in one case, and 100,000 in 10,000 cases, in both stores.
+struct ReadFixture {
+    repo: MemoryContactRepository,
+    bare: Arc<BareMap>,
+    big_case: CaseId,
+    ids: Vec<ContactId>,
+}
+
+fn read_fixture(rt: &tokio::runtime::Runtime) -> ReadFixture {
+    let repo = MemoryContactRepository::with_rules(rules());
+    let bare = Arc::new(BareMap::new());
+    let big_case = case(999_999);
+    let inputs: Vec<_> = (0..10_000).map(contact).collect();
+    let ids = rt
+        .block_on(repo.create_many(&big_case, inputs.clone(), &actor()))
+        .expect("seed")
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let bare_ids: Vec<ContactId> = bare.create_many(&big_case, inputs).iter().map(|c| c.id).collect();
+    assert_eq!(bare_ids.len(), 10_000);
+    for i in 0..10_000 {
+        let inputs: Vec<_> = (i * 10..i * 10 + 10).map(contact).collect();
+        rt.block_on(repo.create_many(&case(i), inputs.clone(), &actor())).expect("seed");
+        bare.create_many(&case(i), inputs);
+    }
+    ReadFixture { repo, bare, big_case, ids }
+}
+
+fn bench_reads(c: &mut Criterion) {
+    let rt = runtime();
+    let fx = read_fixture(&rt);
+    let ReadFixture { repo, bare, big_case, ids } = &fx;
+    let bare_id = bare.list(big_case, PageRequest::first(PageLimit::MAX)).items[123].id;
+    let (id, bare_ids) = (ids[123], bare.list(big_case, PageRequest::first(PageLimit::MAX)).items);
+    let middle = |items: &[Contact]| renraku_core::Cursor::after(*items[250].id.as_uuid());
+
+    let mut group = c.benchmark_group("memory-get");
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt).iter(|| async { repo.get(big_case, id).await.expect("get") })
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async { bare.get(big_case, bare_id).expect("get") })
+    });
+    group.finish();
+
+    let ours_page = rt.block_on(repo.list(big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+    let page = |items: &[Contact]| PageRequest::after(middle(items), PageLimit::DEFAULT);
+    let (our_request, their_request) = (page(&ours_page), page(&bare_ids));
+    let mut group = c.benchmark_group("memory-list_50_of_10000");
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt).iter(|| async { repo.list(big_case, our_request).await.expect("list") });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async { bare.list(big_case, their_request) })
+    });
+    group.finish();
+
+    let query = phone(4_242);
+    let mut group = c.benchmark_group("memory-find_phone_in_100000");
+    group.bench_function("renraku", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found =
+                repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
+            assert!(!found.items.is_empty());
+            found
+        });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found = bare.find_by_phone(&query);
+            assert!(!found.is_empty());
+            found
+        });
+    });
+    group.finish();
+
+    // Scaling: the same gets from one thread, then from two at once.
+    let mut group = c.benchmark_group("memory-get_threads");
+    for threads in [1, 2] {
+        group.bench_function(format!("renraku-{threads}"), |b| {
+            b.iter_custom(|iters| {
+                spread(threads, iters, || {
+                    let (repo, big_case) = (repo.clone(), big_case.clone());
+                    move |n| {
+                        runtime().block_on(async {
+                            for _ in 0..n {
+                                black_box(repo.get(&big_case, id).await.expect("get"));
+                            }
+                        });
+                    }
+                })
+            });
+        });
+        group.bench_function(format!("baseline-{threads}"), |b| {
+            b.iter_custom(|iters| {
+                spread(threads, iters, || {
+                    let (bare, big_case) = (bare.clone(), big_case.clone());
+                    move |n| {
+                        for _ in 0..n {
+                            black_box(bare.get(&big_case, bare_id).expect("get"));
+                        }
+                    }
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Runs `iters` operations split over `threads` threads; the wall-clock time of all.
+fn spread<W: FnOnce(u64) + Send + 'static>(
+    threads: u64,
+    iters: u64,
+    mut worker: impl FnMut() -> W,
+) -> Duration {
+    let workers: Vec<W> = (0..threads).map(|_| worker()).collect();
+    let barrier = Arc::new(std::sync::Barrier::new(threads as usize + 1));
+    let handles: Vec<_> = workers
+        .into_iter()
+        .map(|work| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                work(iters / threads);
+            })
+        })
+        .collect();
+    barrier.wait();
+    let started = Instant::now();
+    for handle in handles {
+        handle.join().expect("worker");
+    }
+    started.elapsed()
+}
+
+fn scaling_report() {
+    use renraku_benches::median_ns;
+    println!("\n## memory: get from 1 and 2 threads (throughput of 2 threads / 1 thread; 2.00 is perfect)\n");
+    println!("| store | 1 thread | 2 threads | scaling |\n|---|---|---|---|");
+    for store in ["renraku", "baseline"] {
+        let one = median_ns("memory-get_threads", &format!("{store}-1"));
+        let two = median_ns("memory-get_threads", &format!("{store}-2"));
+        if let (Some(one), Some(two)) = (one, two) {
+            let (a, b) = (renraku_benches::time(one), renraku_benches::time(two));
+            println!("| {store} | {a}/op | {b}/op | {:.2} |", one / two);
+        }
+    }
+}
+
+fn main() {
+    let mut c = criterion();
+    bench_writes(&mut c);
+    bench_reads(&mut c);
+    c.final_summary();
+    let target = |group, target| Comparison { group, target };
+    report(
+        "memory",
+        &[
+            target("memory-create_one", None),
+            target("memory-create_1000", None),
+            target("memory-get", Some(0.8)),
+            target("memory-list_50_of_10000", Some(0.8)),
+            target("memory-update", None),
+            target("memory-find_phone_in_100000", None),
+        ],
+    );
+    scaling_report();
+}
