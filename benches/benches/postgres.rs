@@ -1,2 +1,416 @@
-//! Placeholder.
-fn main() {}
+//! renraku-postgres beside hand-written sqlx doing the same work, on the same pool and
+//! server, in the same run.
+//!
+//! Each baseline writes the same rows (contact and audit event) in one transaction, with
+//! plain statements a host would write by hand; validation and planning come from
+//! renraku-core in both, so the ratio measures the storage path. Bulk create is compared
+//! with a raw `COPY` of the same rows.
+
+#![allow(missing_docs, clippy::print_stdout)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion, Throughput};
+use renraku_benches::{Comparison, actor, case, contact, criterion, phone, report, rules, time};
+use renraku_core::plan::{self, ContactChange};
+use renraku_core::validation::fold_case;
+use renraku_core::{
+    Actor, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactQuery, ContactRepository, Cursor, NewContact,
+    Page, PageLimit, PageRequest, Rules, SearchKey,
+};
+use renraku_postgres::PgContactRepository;
+use renraku_postgres::testkit::TestServer;
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+type Row = (
+    String,
+    Uuid,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc>,
+    String,
+    String,
+);
+
+/// The hand-written baseline: plain statements on the same tables.
+struct HandWritten {
+    pool: PgPool,
+    rules: Rules,
+    schema: String,
+}
+
+impl HandWritten {
+    fn sql(&self, text: &str) -> AssertSqlSafe<String> {
+        AssertSqlSafe(text.replace("{s}", &format!("\"{}\"", self.schema)))
+    }
+
+    async fn insert(&self, tx: &mut Transaction<'static, Postgres>, change: &ContactChange) {
+        let (c, e) = (&change.contact, &change.event);
+        sqlx::query(self.sql(
+            "INSERT INTO {s}.contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email,
+                address, relationship, email_key, first_name_key, last_name_key, version, created_at,
+                updated_at, created_by, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        ))
+        .bind(c.case_id.as_str())
+        .bind(c.id.as_uuid())
+        .bind(&c.title)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(&c.phone)
+        .bind(&c.phone_e164)
+        .bind(&c.email)
+        .bind(&c.address)
+        .bind(&c.relationship)
+        .bind(c.email.as_deref().map(fold_case))
+        .bind(c.first_name.as_deref().map(fold_case))
+        .bind(c.last_name.as_deref().map(fold_case))
+        .bind(1_i64)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .bind(c.created_by.as_str())
+        .bind(c.updated_by.as_str())
+        .execute(&mut **tx)
+        .await
+        .expect("insert contact");
+        self.insert_event(tx, e).await;
+    }
+
+    async fn insert_event(&self, tx: &mut Transaction<'static, Postgres>, e: &renraku_core::AuditEvent) {
+        let fields: Vec<&str> = e.changed_fields.iter().map(|f| f.name()).collect();
+        sqlx::query(self.sql(
+            "INSERT INTO {s}.audit_events (case_id, id, contact_id, action, actor, changed_fields, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        ))
+        .bind(e.case_id.as_str())
+        .bind(e.id.as_uuid())
+        .bind(e.contact_id.map(|id| *id.as_uuid()))
+        .bind(e.action.as_str())
+        .bind(e.actor.as_str())
+        .bind(fields)
+        .bind(e.at)
+        .execute(&mut **tx)
+        .await
+        .expect("insert event");
+    }
+
+    async fn create(&self, case: &CaseId, input: NewContact) -> Contact {
+        let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
+        let mut tx = self.pool.begin().await.expect("begin");
+        self.insert(&mut tx, &change).await;
+        tx.commit().await.expect("commit");
+        change.contact
+    }
+
+    /// The same rows as renraku's bulk create, with `COPY` (text format).
+    async fn copy(&self, case: &CaseId, inputs: Vec<NewContact>) -> usize {
+        let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
+        let (mut contacts, mut events) = (String::new(), String::new());
+        for ContactChange { contact: c, event: e } in &changes {
+            let text = |v: Option<&str>| v.map_or_else(|| "\\N".to_owned(), copy_escape);
+            let folded = |v: &Option<String>| v.as_deref().map(fold_case);
+            let columns = [
+                copy_escape(c.case_id.as_str()),
+                c.id.to_string(),
+                text(c.title.as_deref()),
+                text(c.first_name.as_deref()),
+                text(c.last_name.as_deref()),
+                text(c.phone.as_deref()),
+                text(c.phone_e164.as_deref()),
+                text(c.email.as_deref()),
+                text(c.address.as_deref()),
+                text(c.relationship.as_deref()),
+                text(folded(&c.email).as_deref()),
+                text(folded(&c.first_name).as_deref()),
+                text(folded(&c.last_name).as_deref()),
+                "1".to_owned(),
+                c.created_at.to_rfc3339(),
+                c.updated_at.to_rfc3339(),
+                copy_escape(c.created_by.as_str()),
+                copy_escape(c.updated_by.as_str()),
+            ];
+            contacts.push_str(&columns.join("\t"));
+            contacts.push('\n');
+            let fields: Vec<&str> = e.changed_fields.iter().map(|f| f.name()).collect();
+            let event = [
+                copy_escape(e.case_id.as_str()),
+                e.id.to_string(),
+                c.id.to_string(),
+                e.action.as_str().to_owned(),
+                copy_escape(e.actor.as_str()),
+                format!("{{{}}}", fields.join(",")),
+                e.at.to_rfc3339(),
+            ];
+            events.push_str(&event.join("\t"));
+            events.push('\n');
+        }
+        let mut conn = self.pool.acquire().await.expect("acquire");
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
+        let copy_contacts = format!(
+            "COPY \"{}\".contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email, address,
+                relationship, email_key, first_name_key, last_name_key, version, created_at, updated_at,
+                created_by, updated_by) FROM STDIN",
+            self.schema
+        );
+        let mut copy = tx.copy_in_raw(&copy_contacts).await.expect("copy contacts");
+        copy.send(contacts.as_bytes()).await.expect("send");
+        copy.finish().await.expect("finish");
+        let copy_events = format!(
+            "COPY \"{}\".audit_events (case_id, id, contact_id, action, actor, changed_fields, at) FROM STDIN",
+            self.schema
+        );
+        let mut copy = tx.copy_in_raw(&copy_events).await.expect("copy events");
+        copy.send(events.as_bytes()).await.expect("send");
+        copy.finish().await.expect("finish");
+        tx.commit().await.expect("commit");
+        changes.len()
+    }
+
+    fn select(&self, sql: &str) -> SelectQuery<'static> {
+        sqlx::query_as(self.sql(&format!("SELECT {COLUMNS} FROM {{s}}.contacts WHERE {sql}")))
+    }
+
+    async fn fetch(&self, query: SelectQuery<'_>) -> Vec<Contact> {
+        let rows: Vec<Row> = query.fetch_all(&self.pool).await.expect("select");
+        rows.into_iter().map(contact_from).collect()
+    }
+
+    async fn get(&self, case: &CaseId, id: ContactId) -> Contact {
+        let query = self.select("case_id = $1 AND id = $2").bind(case.as_str()).bind(*id.as_uuid());
+        self.fetch(query).await.pop().expect("found")
+    }
+
+    async fn list(&self, case: &CaseId, page: PageRequest) -> Page<Contact> {
+        let after = page.after.map_or(Uuid::nil(), |c| c.position());
+        let query = self.select("case_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let items = self.fetch(query.bind(case.as_str()).bind(after).bind(page.limit.get() as i64 + 1)).await;
+        Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid())
+    }
+
+    async fn update(&self, case: &CaseId, id: ContactId, patch: ContactPatch, expected: u64, actor: &Actor) -> Contact {
+        let patch = self.rules.check_patch(patch).expect("valid");
+        let current = self.get(case, id).await;
+        let change = plan::update(&current, &patch, Some(expected), actor).expect("current").expect("a change");
+        let c = &change.contact;
+        let mut tx = self.pool.begin().await.expect("begin");
+        let updated = sqlx::query(self.sql(
+            "UPDATE {s}.contacts SET title = $4, first_name = $5, last_name = $6, phone = $7, phone_e164 = $8,
+                email = $9, address = $10, relationship = $11, email_key = $12, first_name_key = $13,
+                last_name_key = $14, version = $15, updated_at = $16, updated_by = $17
+             WHERE case_id = $1 AND id = $2 AND version = $3",
+        ))
+        .bind(case.as_str())
+        .bind(id.as_uuid())
+        .bind(expected as i64)
+        .bind(&c.title)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(&c.phone)
+        .bind(&c.phone_e164)
+        .bind(&c.email)
+        .bind(&c.address)
+        .bind(&c.relationship)
+        .bind(c.email.as_deref().map(fold_case))
+        .bind(c.first_name.as_deref().map(fold_case))
+        .bind(c.last_name.as_deref().map(fold_case))
+        .bind(c.version as i64)
+        .bind(c.updated_at)
+        .bind(c.updated_by.as_str())
+        .execute(&mut *tx)
+        .await
+        .expect("update");
+        assert_eq!(updated.rows_affected(), 1);
+        self.insert_event(&mut tx, &change.event).await;
+        tx.commit().await.expect("commit");
+        change.contact
+    }
+
+    async fn find_by_phone(&self, phone: &str) -> Vec<Contact> {
+        let Ok(SearchKey::Phone(e164)) = self.rules.check_query(ContactQuery::Phone(phone.into())) else {
+            panic!("valid phone")
+        };
+        let query = self.select("phone_e164 = $1 AND id > $2 ORDER BY id LIMIT $3");
+        self.fetch(query.bind(e164).bind(Uuid::nil()).bind(PageLimit::DEFAULT.get() as i64 + 1)).await
+    }
+}
+
+type SelectQuery<'q> = sqlx::query::QueryAs<'q, Postgres, Row, sqlx::postgres::PgArguments>;
+
+const COLUMNS: &str = "case_id, id, title, first_name, last_name, phone, phone_e164, email, address, relationship, \
+                       version, created_at, updated_at, created_by, updated_by";
+
+fn contact_from(r: Row) -> Contact {
+    Contact {
+        case_id: CaseId::new(r.0).expect("case id"),
+        id: ContactId::from_uuid(r.1),
+        title: r.2,
+        first_name: r.3,
+        last_name: r.4,
+        phone: r.5,
+        phone_e164: r.6,
+        email: r.7,
+        address: r.8,
+        relationship: r.9,
+        version: r.10 as u64,
+        created_at: r.11,
+        updated_at: r.12,
+        created_by: Actor::new(r.13).expect("actor"),
+        updated_by: Actor::new(r.14).expect("actor"),
+    }
+}
+
+/// Escapes a value for `COPY ... FROM STDIN` in text format.
+fn copy_escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\r', "\\r")
+}
+
+struct Fixture {
+    rt: tokio::runtime::Runtime,
+    repo: PgContactRepository,
+    hand: HandWritten,
+}
+
+fn fixture() -> Fixture {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let (repo, hand) = rt.block_on(async {
+        let server = TestServer::shared();
+        let pool = server.pool(8).await;
+        let schema = format!("bench_{}", Uuid::now_v7().simple());
+        let repo = PgContactRepository::builder(pool.clone()).schema(&schema).rules(rules()).build().expect("options");
+        repo.migrate().await.expect("migrate");
+        (repo, HandWritten { pool, rules: rules(), schema })
+    });
+    Fixture { rt, repo, hand }
+}
+
+fn bench_writes(c: &mut Criterion, fx: &Fixture) {
+    let Fixture { rt, repo, hand } = fx;
+    let counter = AtomicUsize::new(0);
+    let next = || counter.fetch_add(1, Ordering::Relaxed);
+
+    let mut group = c.benchmark_group("postgres-create_one");
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
+    });
+    group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.create(&case(1), contact(next())).await }));
+    group.finish();
+
+    let batch = |_| (0..1000).map(|i| contact(next() + i)).collect::<Vec<_>>();
+    let mut group = c.benchmark_group("postgres-create_1000");
+    group.sample_size(20).throughput(Throughput::Elements(1000));
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter_batched(
+            || batch(()),
+            |inputs| async { repo.create_many(&case(2), inputs, &actor()).await.expect("create_many") },
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(rt).iter_batched(|| batch(()), |inputs| async { hand.copy(&case(3), inputs).await }, BatchSize::LargeInput);
+    });
+    group.finish();
+
+    let case = case(4);
+    let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
+    let theirs = rt.block_on(hand.create(&case, contact(0)));
+    let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
+    let patch = |v: u64| ContactPatch::default().set(ContactField::Relationship, if v % 2 == 0 { "household" } else { "neighbour" });
+    let mut group = c.benchmark_group("postgres-update");
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async {
+            let v = our_version.fetch_add(1, Ordering::Relaxed);
+            repo.update(&case, ours.id, patch(v), Some(v), &actor()).await.expect("update")
+        });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(rt).iter(|| async {
+            let v = their_version.fetch_add(1, Ordering::Relaxed);
+            hand.update(&case, theirs.id, patch(v), v, &actor()).await
+        });
+    });
+    group.finish();
+}
+
+fn bench_reads(c: &mut Criterion, fx: &Fixture) {
+    let Fixture { rt, repo, hand } = fx;
+    let big_case = case(999_999);
+    let started = Instant::now();
+    rt.block_on(async {
+        repo.create_many(&big_case, (0..10_000).map(contact).collect(), &actor()).await.expect("seed");
+        // 100,000 contacts in 10,000 cases; every phone number belongs to two of them.
+        for i in 0..10_000 {
+            repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), &actor()).await.expect("seed");
+        }
+    });
+    println!("seeded 110,000 contacts in {:.1?}", started.elapsed());
+
+    let all = rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+    let id = all[123].id;
+    let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
+
+    let mut group = c.benchmark_group("postgres-get");
+    group.bench_function("renraku", |b| b.to_async(rt).iter(|| async { repo.get(&big_case, id).await.expect("get") }));
+    group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.get(&big_case, id).await }));
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres-list_50_of_10000");
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async { repo.list(&big_case, page).await.expect("list") });
+    });
+    group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.list(&big_case, page).await }));
+    group.finish();
+
+    let query = phone(4_242);
+    let mut group = c.benchmark_group("postgres-find_phone_in_100000");
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async {
+            let found = repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
+            assert!(found.items.len() >= 2);
+            black_box(found)
+        });
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(rt).iter(|| async {
+            let found = hand.find_by_phone(&query).await;
+            assert!(found.len() >= 2);
+            black_box(found)
+        });
+    });
+    group.finish();
+}
+
+fn main() {
+    let fx = fixture();
+    let mut c = criterion();
+    bench_writes(&mut c, &fx);
+    bench_reads(&mut c, &fx);
+    c.final_summary();
+    let target = |group, target| Comparison { group, target: Some(target) };
+    report(
+        "postgres",
+        &[
+            target("postgres-create_one", 0.9),
+            target("postgres-create_1000", 0.8),
+            target("postgres-get", 0.9),
+            target("postgres-list_50_of_10000", 0.9),
+            target("postgres-update", 0.9),
+            target("postgres-find_phone_in_100000", 0.9),
+        ],
+    );
+    if let Some(ns) = renraku_benches::median_ns("postgres-create_1000", "renraku") {
+        let per_second = 1000.0 / (ns / 1e9);
+        let met = if per_second >= 100_000.0 { "met" } else { "**missed**" };
+        println!("\nbulk create: {per_second:.0} contacts per second (1,000 per call, {}; target 100,000: {met})", time(ns));
+    }
+}

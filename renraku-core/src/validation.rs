@@ -312,7 +312,7 @@ impl Rules {
         if errors.for_field(ContactField::Phone.name()).next().is_some() {
             return None;
         }
-        if !phone.starts_with('+') && self.default_region.is_none() {
+        if !has_country_code(phone) && self.default_region.is_none() {
             errors.push(FieldError::new(
                 ContactField::Phone.name(),
                 code::MISSING_COUNTRY_CODE,
@@ -339,8 +339,10 @@ impl Rules {
     /// reaches another country through an international call prefix (`011 49 …` in the US)
     /// is only taken if its digits are the ones that were entered.
     fn parse_phone(&self, phone: &str) -> Option<phonenumber::PhoneNumber> {
-        if let Ok(number) = phonenumber::parse(None, phone) {
-            return Some(number);
+        if has_country_code(phone) {
+            if let Ok(number) = phonenumber::parse(None, phone) {
+                return Some(number);
+            }
         }
         let region = self.default_region?.0;
         let number = phonenumber::parse(Some(region), phone).ok()?;
@@ -351,6 +353,12 @@ impl Rules {
         let entered: String = phone.chars().filter(char::is_ascii_digit).collect();
         entered.contains(e164(&number).trim_start_matches('+')).then_some(number)
     }
+}
+
+/// Whether a phone number is written with its country code (`+49 …`, `(+49) …`,
+/// `tel:+49…`, or a fullwidth `＋`); only such numbers can be read without a region.
+fn has_country_code(phone: &str) -> bool {
+    phone.contains(['+', '\u{ff0b}'])
 }
 
 fn e164(number: &phonenumber::PhoneNumber) -> String {
@@ -380,7 +388,16 @@ pub(crate) fn empty_contact() -> FieldError {
 #[must_use]
 pub fn normalize(value: &str) -> Option<String> {
     let trimmed = value.trim();
-    (!trimmed.is_empty()).then(|| trimmed.nfc().collect())
+    (!trimmed.is_empty()).then(|| nfc(trimmed))
+}
+
+/// NFC, without the work of composing when a quick check already knows the text is NFC
+/// (nearly all input is).
+fn nfc(text: &str) -> String {
+    match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text.to_owned(),
+        _ => text.nfc().collect(),
+    }
 }
 
 /// Folds case for case-insensitive search (Unicode lowercase, then NFC). Backends store and
@@ -390,7 +407,7 @@ pub fn normalize(value: &str) -> Option<String> {
 /// combining class), so the result is normalized again: folding a folded key changes nothing.
 #[must_use]
 pub fn fold_case(value: &str) -> String {
-    value.to_lowercase().nfc().collect()
+    nfc(&value.to_lowercase())
 }
 
 /// The seven text fields after normalization, checked with the `validator` crate.
