@@ -6,7 +6,7 @@
 //! boxed futures, the search indexes' upkeep or the audit map. Both are driven through the
 //! same async harness.
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::print_stdout)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -16,11 +16,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use renraku_benches::{Comparison, actor, case, contact, criterion, phone, report, rules};
+use renraku_benches::{Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules};
 use renraku_core::plan;
 use renraku_core::{
-    AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    NewContact, Page, PageLimit, PageRequest, Rules, SearchKey,
+    AuditEvent, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, NewContact, Page,
+    PageLimit, PageRequest, Rules, SearchKey,
 };
 use renraku_memory::MemoryContactRepository;
 
@@ -144,21 +144,17 @@ fn bench_writes(c: &mut Criterion) {
     let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
     let theirs = bare.create(&case, contact(0));
     let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
-    let patch = |v: u64| {
-        ContactPatch::default()
-            .set(ContactField::Relationship, if v % 2 == 0 { "household" } else { "neighbour" })
-    };
     let mut group = c.benchmark_group("memory-update");
     group.bench_function("renraku", |b| {
         b.to_async(&rt).iter(|| async {
             let v = our_version.fetch_add(1, Ordering::Relaxed);
-            repo.update(&case, ours.id, patch(v), Some(v), &actor()).await.expect("update")
+            repo.update(&case, ours.id, alternating_patch(v), Some(v), &actor()).await.expect("update")
         });
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async {
             let v = their_version.fetch_add(1, Ordering::Relaxed);
-            bare.update(&case, theirs.id, patch(v), v)
+            bare.update(&case, theirs.id, alternating_patch(v), v)
         });
     });
     group.finish();

@@ -13,11 +13,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use renraku_benches::{Comparison, actor, case, contact, criterion, phone, report, rules, time};
+use renraku_benches::{
+    Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules, time,
+};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::validation::fold_case;
 use renraku_core::{
-    Actor, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactQuery, ContactRepository, Cursor, NewContact,
+    Actor, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, Cursor, NewContact,
     Page, PageLimit, PageRequest, Rules, SearchKey,
 };
 use renraku_postgres::PgContactRepository;
@@ -198,10 +200,18 @@ impl HandWritten {
         Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid())
     }
 
-    async fn update(&self, case: &CaseId, id: ContactId, patch: ContactPatch, expected: u64, actor: &Actor) -> Contact {
+    async fn update(
+        &self,
+        case: &CaseId,
+        id: ContactId,
+        patch: ContactPatch,
+        expected: u64,
+        actor: &Actor,
+    ) -> Contact {
         let patch = self.rules.check_patch(patch).expect("valid");
         let current = self.get(case, id).await;
-        let change = plan::update(&current, &patch, Some(expected), actor).expect("current").expect("a change");
+        let change =
+            plan::update(&current, &patch, Some(expected), actor).expect("current").expect("a change");
         let c = &change.contact;
         let mut tx = self.pool.begin().await.expect("begin");
         let updated = sqlx::query(self.sql(
@@ -282,12 +292,17 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let (repo, hand) = rt.block_on(async {
         let server = TestServer::shared();
         let pool = server.pool(8).await;
         let schema = format!("bench_{}", Uuid::now_v7().simple());
-        let repo = PgContactRepository::builder(pool.clone()).schema(&schema).rules(rules()).build().expect("options");
+        let repo = PgContactRepository::builder(pool.clone())
+            .schema(&schema)
+            .rules(rules())
+            .build()
+            .expect("options");
         repo.migrate().await.expect("migrate");
         (repo, HandWritten { pool, rules: rules(), schema })
     });
@@ -301,9 +316,12 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
 
     let mut group = c.benchmark_group("postgres-create_one");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
+        b.to_async(rt)
+            .iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
     });
-    group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.create(&case(1), contact(next())).await }));
+    group.bench_function("baseline", |b| {
+        b.to_async(rt).iter(|| async { hand.create(&case(1), contact(next())).await })
+    });
     group.finish();
 
     let batch = |_| (0..1000).map(|i| contact(next() + i)).collect::<Vec<_>>();
@@ -317,7 +335,11 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
         );
     });
     group.bench_function("baseline", |b| {
-        b.to_async(rt).iter_batched(|| batch(()), |inputs| async { hand.copy(&case(3), inputs).await }, BatchSize::LargeInput);
+        b.to_async(rt).iter_batched(
+            || batch(()),
+            |inputs| async { hand.copy(&case(3), inputs).await },
+            BatchSize::LargeInput,
+        );
     });
     group.finish();
 
@@ -325,18 +347,17 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
     let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
     let theirs = rt.block_on(hand.create(&case, contact(0)));
     let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
-    let patch = |v: u64| ContactPatch::default().set(ContactField::Relationship, if v % 2 == 0 { "household" } else { "neighbour" });
     let mut group = c.benchmark_group("postgres-update");
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async {
             let v = our_version.fetch_add(1, Ordering::Relaxed);
-            repo.update(&case, ours.id, patch(v), Some(v), &actor()).await.expect("update")
+            repo.update(&case, ours.id, alternating_patch(v), Some(v), &actor()).await.expect("update")
         });
     });
     group.bench_function("baseline", |b| {
         b.to_async(rt).iter(|| async {
             let v = their_version.fetch_add(1, Ordering::Relaxed);
-            hand.update(&case, theirs.id, patch(v), v, &actor()).await
+            hand.update(&case, theirs.id, alternating_patch(v), v, &actor()).await
         });
     });
     group.finish();
@@ -350,7 +371,9 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
         repo.create_many(&big_case, (0..10_000).map(contact).collect(), &actor()).await.expect("seed");
         // 100,000 contacts in 10,000 cases; every phone number belongs to two of them.
         for i in 0..10_000 {
-            repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), &actor()).await.expect("seed");
+            repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), &actor())
+                .await
+                .expect("seed");
         }
     });
     println!("seeded 110,000 contacts in {:.1?}", started.elapsed());
@@ -360,7 +383,9 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
 
     let mut group = c.benchmark_group("postgres-get");
-    group.bench_function("renraku", |b| b.to_async(rt).iter(|| async { repo.get(&big_case, id).await.expect("get") }));
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async { repo.get(&big_case, id).await.expect("get") })
+    });
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.get(&big_case, id).await }));
     group.finish();
 
@@ -375,7 +400,8 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     let mut group = c.benchmark_group("postgres-find_phone_in_100000");
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async {
-            let found = repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
+            let found =
+                repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
             assert!(found.items.len() >= 2);
             black_box(found)
         });
@@ -411,6 +437,9 @@ fn main() {
     if let Some(ns) = renraku_benches::median_ns("postgres-create_1000", "renraku") {
         let per_second = 1000.0 / (ns / 1e9);
         let met = if per_second >= 100_000.0 { "met" } else { "**missed**" };
-        println!("\nbulk create: {per_second:.0} contacts per second (1,000 per call, {}; target 100,000: {met})", time(ns));
+        println!(
+            "\nbulk create: {per_second:.0} contacts per second (1,000 per call, {}; target 100,000: {met})",
+            time(ns)
+        );
     }
 }

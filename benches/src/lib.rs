@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::Criterion;
-use renraku_core::{Actor, CaseId, NewContact, Rules};
+use renraku_core::{Actor, CaseId, ContactField, ContactPatch, NewContact, Rules};
 
 /// The rules every benchmark validates with.
 #[must_use]
@@ -40,7 +40,7 @@ const LAST: [&str; 8] =
 #[must_use]
 pub fn contact(i: usize) -> NewContact {
     NewContact {
-        title: Some(if i % 2 == 0 { "Frau" } else { "Herr" }.into()),
+        title: Some(if i.is_multiple_of(2) { "Frau" } else { "Herr" }.into()),
         first_name: Some(FIRST[i % FIRST.len()].into()),
         last_name: Some(LAST[(i / FIRST.len()) % LAST.len()].into()),
         phone: Some(phone(i)),
@@ -54,6 +54,14 @@ pub fn contact(i: usize) -> NewContact {
 #[must_use]
 pub fn phone(i: usize) -> String {
     format!("030 {}", 2_000_000 + i % 50_000)
+}
+
+/// A patch that really changes a contact at every version: it alternates between two
+/// relationships.
+#[must_use]
+pub fn alternating_patch(version: u64) -> ContactPatch {
+    let relationship = if version.is_multiple_of(2) { "household" } else { "neighbour" };
+    ContactPatch::default().set(ContactField::Relationship, relationship)
 }
 
 /// Criterion with the settings every benchmark here uses, writing to `target/criterion`.
@@ -94,9 +102,9 @@ pub fn median_ns(group: &str, function: &str) -> Option<f64> {
 /// Prints (and writes to `target/criterion/<title>.md`) a table with each operation's median
 /// times and renraku's throughput as a ratio of the baseline's, against its target.
 pub fn report(title: &str, comparisons: &[Comparison]) {
-    let mut table = format!(
+    let mut table = String::from(
         "| operation | renraku (median) | baseline (median) | throughput ratio | target | met |\n\
-         |---|---|---|---|---|---|\n"
+         |---|---|---|---|---|---|\n",
     );
     for c in comparisons {
         let (Some(ours), Some(theirs)) = (median_ns(c.group, "renraku"), median_ns(c.group, "baseline"))

@@ -339,10 +339,10 @@ impl Rules {
     /// reaches another country through an international call prefix (`011 49 …` in the US)
     /// is only taken if its digits are the ones that were entered.
     fn parse_phone(&self, phone: &str) -> Option<phonenumber::PhoneNumber> {
-        if has_country_code(phone) {
-            if let Ok(number) = phonenumber::parse(None, phone) {
-                return Some(number);
-            }
+        if has_country_code(phone)
+            && let Ok(number) = phonenumber::parse(None, phone)
+        {
+            return Some(number);
         }
         let region = self.default_region?.0;
         let number = phonenumber::parse(Some(region), phone).ok()?;

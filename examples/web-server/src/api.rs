@@ -1,0 +1,291 @@
+//! The JSON API under `/api`.
+//!
+//! Bodies use the form field names; a contact is one object with its fields at the top
+//! level (renraku's `Contact` as serde writes it); a list is `{"items": [...], "next": ...}`.
+//! Errors are RFC 9457 problem documents. A body that is not JSON answers 400; JSON of the
+//! wrong shape (an unknown field, a number where text belongs) answers 422, like a body
+//! that breaks a validation rule.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use renraku_core::{CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit, PageRequest};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::ApiError;
+
+/// The routes of the JSON API.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/heartbeat", get(heartbeat))
+        .route("/api/cases/{case_id}/contacts", get(list).post(create))
+        .route("/api/cases/{case_id}/contacts/{id}", get(show).patch(update).delete(remove))
+        .route("/api/cases/{case_id}/audit", get(audit))
+}
+
+/// For load balancers: no token, no body.
+async fn heartbeat() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// A JSON body whose rejection is a problem document.
+#[derive(Debug)]
+struct ApiJson<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| Self(value))
+            .map_err(|rejection: JsonRejection| ApiError::from_json_rejection(&rejection))
+    }
+}
+
+fn parse_case(raw: &str) -> Result<CaseId, ApiError> {
+    raw.parse().map_err(ApiError::from)
+}
+
+fn parse_ids(case_id: &str, id: &str) -> Result<(CaseId, ContactId), ApiError> {
+    Ok((parse_case(case_id)?, id.parse().map_err(ApiError::from)?))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+fn page_request(query: &ListQuery) -> Result<PageRequest, ApiError> {
+    let bad_limit = || ApiError::new(StatusCode::BAD_REQUEST, "limit must be a whole number from 1 to 500.");
+    let limit = match query.limit.as_deref() {
+        None => PageLimit::DEFAULT,
+        Some(raw) => PageLimit::new(raw.trim().parse().map_err(|_| bad_limit())?).map_err(|_| bad_limit())?,
+    };
+    match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => Ok(PageRequest::first(limit)),
+        Some(after) => Ok(PageRequest::after(after.parse().map_err(ApiError::from)?, limit)),
+    }
+}
+
+/// The entity tag of a version: the version number, quoted.
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("a quoted number is a valid header value")
+}
+
+/// A JSON response (see [`crate::html_safe_json`]).
+fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], crate::html_safe_json(value)).into_response()
+}
+
+fn with_etag(status: StatusCode, contact: &Contact) -> Response {
+    let mut response = json(status, contact);
+    response.headers_mut().insert(header::ETAG, etag(contact.version));
+    response
+}
+
+/// The `If-Match` of a request.
+#[derive(Debug, PartialEq, Eq)]
+enum IfMatch {
+    Absent,
+    /// `*`: any current version.
+    Any,
+    /// The versions of the strong entity tags listed (weak ones never match).
+    Versions(Vec<u64>),
+}
+
+fn parse_if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
+    let malformed =
+        || ApiError::new(StatusCode::BAD_REQUEST, "If-Match must be * or a list of quoted entity tags.");
+    let mut tags = Vec::new();
+    for value in headers.get_all(header::IF_MATCH) {
+        let value = value.to_str().map_err(|_| malformed())?;
+        tags.extend(value.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned));
+    }
+    if tags.is_empty() {
+        return Ok(IfMatch::Absent);
+    }
+    if tags.iter().any(|t| t == "*") {
+        return Ok(IfMatch::Any);
+    }
+    let mut versions = Vec::new();
+    for tag in &tags {
+        let (weak, quoted) = match tag.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, tag.as_str()),
+        };
+        let inner = quoted.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(malformed)?;
+        // A weak tag never matches under If-Match's strong comparison, and a tag that is
+        // not a number is not one of ours: both simply fail to match.
+        if let (false, Ok(version)) = (weak, inner.parse()) {
+            versions.push(version);
+        }
+    }
+    Ok(IfMatch::Versions(versions))
+}
+
+/// The version a write must expect, from the request's `If-Match`.
+async fn expected_version(
+    state: &AppState,
+    case_id: &CaseId,
+    id: ContactId,
+    if_match: &IfMatch,
+) -> Result<Option<u64>, ApiError> {
+    match if_match {
+        IfMatch::Absent | IfMatch::Any => Ok(None),
+        IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
+        IfMatch::Versions(versions) => {
+            let current = state.store().get(case_id, id).await?.version;
+            if versions.contains(&current) {
+                Ok(Some(current))
+            } else {
+                Err(ApiError::precondition_failed(Some(current)))
+            }
+        }
+    }
+}
+
+/// Maps the error of a write: with `If-Match`, a stale version is a 412, not a 409.
+fn write_error(err: Error, if_match: &IfMatch) -> ApiError {
+    match err {
+        Error::Conflict { current, .. } if *if_match != IfMatch::Absent => {
+            ApiError::precondition_failed(Some(current))
+        }
+        other => ApiError::from(other),
+    }
+}
+
+/// Whether `If-None-Match` names the current version (weak comparison).
+fn none_match(headers: &HeaderMap, version: u64) -> bool {
+    let current = version.to_string();
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) == Some(current.as_str())
+        })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(case_id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let case_id = parse_case(&case_id)?;
+    let page = state.store().list(&case_id, page_request(&query)?).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(case_id): Path<String>,
+    ApiJson(input): ApiJson<NewContact>,
+) -> Result<Response, ApiError> {
+    let case_id = parse_case(&case_id)?;
+    let contact = state.store().create(&case_id, input, &actor).await?;
+    let mut response = with_etag(StatusCode::CREATED, &contact);
+    let location = format!("/api/cases/{case_id}/contacts/{}", contact.id);
+    if let Ok(location) = HeaderValue::try_from(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path((case_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let contact = state.store().get(&case_id, id).await?;
+    if none_match(&headers, contact.version) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(contact.version))]).into_response());
+    }
+    Ok(with_etag(StatusCode::OK, &contact))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((case_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<ContactPatch>,
+) -> Result<Response, ApiError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let if_match = parse_if_match(&headers)?;
+    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    let contact = state
+        .store()
+        .update(&case_id, id, patch, expected, &actor)
+        .await
+        .map_err(|e| write_error(e, &if_match))?;
+    Ok(with_etag(StatusCode::OK, &contact))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((case_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let if_match = parse_if_match(&headers)?;
+    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    state.store().delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    ApiActor(_): ApiActor,
+    Path(case_id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let case_id = parse_case(&case_id)?;
+    let page = state.store().audit_trail(&case_id, page_request(&query)?).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn if_match(values: &[&str]) -> Result<IfMatch, ApiError> {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
+        }
+        parse_if_match(&headers)
+    }
+
+    #[test]
+    fn if_match_is_parsed_strictly() {
+        assert_eq!(if_match(&[]).unwrap(), IfMatch::Absent);
+        assert_eq!(if_match(&["*"]).unwrap(), IfMatch::Any);
+        assert_eq!(if_match(&["\"3\""]).unwrap(), IfMatch::Versions(vec![3]));
+        assert_eq!(if_match(&["\"3\", W/\"4\"", "\"x\""]).unwrap(), IfMatch::Versions(vec![3]));
+        assert_eq!(if_match(&["W/\"4\""]).unwrap(), IfMatch::Versions(vec![]));
+        assert_eq!(if_match(&["3"]).unwrap_err().status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"1\", W/\"2\""));
+        assert!(none_match(&headers, 1) && none_match(&headers, 2) && !none_match(&headers, 3));
+    }
+}

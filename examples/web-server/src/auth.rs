@@ -1,0 +1,329 @@
+//! Authentication: RS256 JWTs from the `Authorization` header or the session cookie, and
+//! the development bypass `DISABLE_AUTH`.
+
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum_extra::extract::cookie::CookieJar;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use renraku_core::Actor;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{ApiError, PageError};
+use crate::views::Layout;
+
+/// The name of the cookie that holds the signed-in user's token.
+pub(crate) const SESSION_COOKIE: &str = "renraku_session";
+
+/// The id of the user every request acts as when authentication is disabled.
+pub const DEV_ACTOR: &str = "dev-user";
+
+/// How far the clocks of the identity provider and this server may differ.
+const LEEWAY_SECONDS: i64 = 60;
+
+/// Verifies tokens: RS256 only, signed by the configured key, with the configured issuer
+/// and an expiry.
+///
+/// The signature is checked by `jsonwebtoken`. Its `decode` cannot be used as a whole:
+/// it fails on tokens whose `sub` is an object (Keats/jsonwebtoken#427), and the original
+/// application's identity provider puts the user in `sub.id`. So the steps are spelled out
+/// here: the header must name RS256, the signature must verify with the key (the
+/// algorithm is fixed, never taken from the token), and only then are the claims read and
+/// `exp`, `nbf` and `iss` checked.
+#[derive(Clone)]
+pub struct JwtVerifier {
+    key: DecodingKey,
+    issuer: String,
+}
+
+/// A token that passed verification.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The user the token was issued to (`sub.id`).
+    pub actor: Actor,
+    /// When the token expires, in seconds since the Unix epoch (`exp`).
+    pub expires_at: i64,
+}
+
+/// Why a token was refused. It never holds the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No token was sent.
+    Missing,
+    /// The token is malformed, expired, from another issuer, signed with another key or
+    /// algorithm, or has no usable `sub.id`.
+    Invalid,
+}
+
+/// The claims the server reads; `exp`, `iss` and `sub.id` are required.
+#[derive(Deserialize)]
+struct Claims {
+    sub: Subject,
+    iss: String,
+    exp: NumericDate,
+    nbf: Option<NumericDate>,
+}
+
+#[derive(Deserialize)]
+struct Subject {
+    id: SubjectId,
+}
+
+/// The original application's identity provider sends numeric ids; others send strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SubjectId {
+    Text(String),
+    Unsigned(u64),
+    Signed(i64),
+}
+
+/// Seconds since the Unix epoch; RFC 7519 allows fractions.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumericDate {
+    Whole(i64),
+    Fraction(f64),
+}
+
+impl NumericDate {
+    fn seconds(&self) -> i64 {
+        match *self {
+            Self::Whole(seconds) => seconds,
+            // Saturating: an absurd value cannot wrap around into a valid one.
+            Self::Fraction(seconds) => seconds as i64,
+        }
+    }
+}
+
+impl JwtVerifier {
+    /// A verifier for tokens signed with the private half of `public_key_pem` and issued by
+    /// `issuer`.
+    ///
+    /// # Errors
+    /// If the PEM is not an RSA public key.
+    pub fn from_rsa_pem(public_key_pem: &[u8], issuer: &str) -> Result<Self, jsonwebtoken::errors::Error> {
+        let key = DecodingKey::from_rsa_pem(public_key_pem)?;
+        Ok(Self { key, issuer: issuer.to_owned() })
+    }
+
+    /// Verifies a token and reads its user.
+    ///
+    /// # Errors
+    /// [`AuthFailure::Invalid`] for anything but a valid token.
+    pub fn verify(&self, token: &str) -> Result<Verified, AuthFailure> {
+        self.check(token).map_err(|reason| {
+            // A fixed reason: the token and its claims stay out of the logs.
+            tracing::debug!(reason, "token refused");
+            AuthFailure::Invalid
+        })
+    }
+
+    fn check(&self, token: &str) -> Result<Verified, &'static str> {
+        // Only RS256: no `none`, no HS256 keyed with the public key.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| "malformed header")?;
+        if header.alg != Algorithm::RS256 {
+            return Err("wrong algorithm");
+        }
+        let (message, signature) = token.rsplit_once('.').ok_or("malformed")?;
+        if message.matches('.').count() != 1 {
+            return Err("malformed");
+        }
+        let valid = jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.key, Algorithm::RS256)
+            .map_err(|_| "malformed signature")?;
+        if !valid {
+            return Err("bad signature");
+        }
+        // The signature is valid, so the claims are the identity provider's.
+        let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| "missing or malformed claims")?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let expires_at = claims.exp.seconds();
+        if expires_at.saturating_add(LEEWAY_SECONDS) < now {
+            return Err("expired");
+        }
+        if claims.nbf.is_some_and(|nbf| nbf.seconds() > now.saturating_add(LEEWAY_SECONDS)) {
+            return Err("not yet valid");
+        }
+        if claims.iss != self.issuer {
+            return Err("wrong issuer");
+        }
+        let id = match claims.sub.id {
+            SubjectId::Text(id) => id,
+            SubjectId::Unsigned(id) => id.to_string(),
+            SubjectId::Signed(id) => id.to_string(),
+        };
+        let actor = Actor::new(id).map_err(|_| "unusable sub.id")?;
+        Ok(Verified { actor, expires_at })
+    }
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtVerifier").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Every request needs a valid token.
+    Jwt(JwtVerifier),
+    /// Development only: every request acts as [`DEV_ACTOR`]. The sign-in page still
+    /// verifies tokens with `verifier`, if there is one.
+    Disabled {
+        /// A verifier for the sign-in page, if a key was configured.
+        verifier: Option<JwtVerifier>,
+    },
+}
+
+/// Where a token may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The `Authorization` header only: the JSON API.
+    HeaderOnly,
+    /// The header, else the session cookie: the HTML pages.
+    HeaderOrCookie,
+}
+
+impl Auth {
+    /// Whether authentication is disabled.
+    #[must_use]
+    pub fn is_disabled(&self) -> bool {
+        matches!(self, Self::Disabled { .. })
+    }
+
+    /// The verifier of the sign-in page.
+    pub(crate) fn verifier(&self) -> Option<&JwtVerifier> {
+        match self {
+            Self::Jwt(verifier) => Some(verifier),
+            Self::Disabled { verifier } => verifier.as_ref(),
+        }
+    }
+
+    fn authenticate(&self, headers: &HeaderMap, source: Source) -> Result<Actor, AuthFailure> {
+        let verifier = match self {
+            Self::Jwt(verifier) => verifier,
+            Self::Disabled { .. } => return Ok(dev_actor()),
+        };
+        // A header that is present decides, even if a cookie is there too.
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().map_err(|_| AuthFailure::Invalid)?;
+            return verifier.verify(strip_bearer(value)).map(|v| v.actor);
+        }
+        if source == Source::HeaderOrCookie
+            && let Some(cookie) = CookieJar::from_headers(headers).get(SESSION_COOKIE)
+        {
+            return verifier.verify(cookie.value()).map(|v| v.actor);
+        }
+        Err(AuthFailure::Missing)
+    }
+}
+
+fn dev_actor() -> Actor {
+    Actor::new(DEV_ACTOR).expect("the development actor id is valid")
+}
+
+/// The token of an `Authorization` header, with or without the `Bearer ` prefix.
+fn strip_bearer(value: &str) -> &str {
+    let value = value.trim();
+    match value.get(..7) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
+        _ => value,
+    }
+}
+
+/// The user of an HTML page, with the page's layout; a request without a valid token
+/// answers a 401 page that links to the sign-in page.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) actor: Actor,
+    pub(crate) layout: Layout,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match state.auth().authenticate(&parts.headers, Source::HeaderOrCookie) {
+            Ok(actor) => {
+                let layout = Layout::from_parts(parts, state, Some(&actor));
+                Ok(Self { actor, layout })
+            }
+            Err(failure) => Err(PageError::unauthorized(failure, parts.uri.path())),
+        }
+    }
+}
+
+/// The signed-in user of a public page, if any.
+pub(crate) fn optional_actor(parts: &Parts, state: &AppState) -> Option<Actor> {
+    state.auth().authenticate(&parts.headers, Source::HeaderOrCookie).ok()
+}
+
+/// The user of a JSON API request: from the `Authorization` header only (the cookie is for
+/// the HTML pages, which have CSRF protection).
+#[derive(Debug)]
+pub(crate) struct ApiActor(pub(crate) Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state
+            .auth()
+            .authenticate(&parts.headers, Source::HeaderOnly)
+            .map(Self)
+            .map_err(ApiError::unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &[u8] = include_bytes!("../tests/fixtures/test-public.pem");
+    const PRIVATE: &[u8] = include_bytes!("../tests/fixtures/test-private.pem");
+
+    fn sign(claims: &serde_json::Value) -> String {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(PRIVATE).unwrap();
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::RS256), claims, &key).unwrap()
+    }
+
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    #[test]
+    fn claims_are_checked_after_the_signature() {
+        let verifier = JwtVerifier::from_rsa_pem(PUBLIC, "parc-cli").unwrap();
+        let ok = serde_json::json!({ "sub": { "id": 42 }, "iss": "parc-cli", "exp": now() + 60 });
+        let verified = verifier.verify(&sign(&ok)).unwrap();
+        assert_eq!(verified.actor.as_str(), "42");
+        assert_eq!(verified.expires_at, ok["exp"].as_i64().unwrap());
+
+        let fractional =
+            serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() as f64 + 60.5 });
+        assert!(verifier.verify(&sign(&fractional)).is_ok());
+        let within_leeway = serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() - 30 });
+        assert!(verifier.verify(&sign(&within_leeway)).is_ok());
+        let not_yet = serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() + 600, "nbf": now() + 300 });
+        assert_eq!(verifier.check(&sign(&not_yet)).unwrap_err(), "not yet valid");
+        let expired = serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() - 120 });
+        assert_eq!(verifier.check(&sign(&expired)).unwrap_err(), "expired");
+        let control = serde_json::json!({ "sub": { "id": "a\nb" }, "iss": "parc-cli", "exp": now() + 60 });
+        assert_eq!(verifier.check(&sign(&control)).unwrap_err(), "unusable sub.id");
+        let four_parts = format!("{}.x", sign(&ok));
+        assert!(verifier.verify(&four_parts).is_err());
+    }
+
+    #[test]
+    fn bearer_prefix_is_optional() {
+        assert_eq!(strip_bearer("Bearer abc"), "abc");
+        assert_eq!(strip_bearer("bearer  abc "), "abc");
+        assert_eq!(strip_bearer("abc"), "abc");
+        assert_eq!(strip_bearer("Bear"), "Bear");
+    }
+}

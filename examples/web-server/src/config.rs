@@ -1,0 +1,188 @@
+//! The server's configuration: command-line flags, each with an environment variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use renraku_core::{PhoneRegion, Rules};
+
+use crate::auth::{Auth, JwtVerifier};
+
+/// The configuration of `renraku-web`. Every flag can also be given as an environment
+/// variable; a flag wins over its variable.
+#[derive(Clone, Parser)]
+#[command(name = "renraku-web", version, about = "A web server for renraku's contact data")]
+pub struct Config {
+    /// The address to listen on.
+    #[arg(long, env = "RENRAKU_LISTEN", default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
+
+    /// PostgreSQL connection URL. Without it, data is kept in memory and lost at exit.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Path to the PEM file of the RSA public key that verifies the JWTs (RS256).
+    #[arg(long, env = "RENRAKU_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// The issuer (`iss` claim) that every token must carry.
+    #[arg(long, env = "RENRAKU_JWT_ISSUER", default_value = "parc-cli")]
+    pub jwt_issuer: String,
+
+    /// The region of phone numbers entered without a country code (ISO 3166-1 alpha-2).
+    #[arg(long, env = "RENRAKU_DEFAULT_REGION", default_value = "DE")]
+    pub default_region: PhoneRegion,
+
+    /// Development only: let every request through as a fixed user, without a token.
+    /// Refused unless the listen address is a loopback address.
+    #[arg(
+        long,
+        env = "DISABLE_AUTH",
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub disable_auth: bool,
+
+    /// Mark cookies `Secure` (sent over HTTPS only). Turn it on behind a TLS proxy.
+    #[arg(
+        long,
+        env = "RENRAKU_SECURE_COOKIES",
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Checks the combination of settings before anything starts.
+    ///
+    /// # Errors
+    /// If `DISABLE_AUTH` is on and the listen address is not a loopback address, or if
+    /// authentication is on and no public key is configured.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.disable_auth && !self.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "refusing to start: DISABLE_AUTH=true is only allowed on a loopback address \
+                 (such as 127.0.0.1), not on {}",
+                self.listen
+            );
+        }
+        if !self.disable_auth && self.jwt_public_key.is_none() {
+            anyhow::bail!(
+                "refusing to start: set RENRAKU_JWT_PUBLIC_KEY (--jwt-public-key) to the PEM file of \
+                 the RSA public key, or DISABLE_AUTH=true for local development"
+            );
+        }
+        Ok(())
+    }
+
+    /// The validation rules for the store: the default rules with the default region.
+    #[must_use]
+    pub fn rules(&self) -> Rules {
+        Rules::default().with_default_region(self.default_region)
+    }
+
+    /// Builds the authentication this configuration asks for, reading the public key.
+    ///
+    /// # Errors
+    /// If the key file cannot be read or is not an RSA public key in PEM form.
+    pub fn auth(&self) -> anyhow::Result<Auth> {
+        let verifier = match &self.jwt_public_key {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("cannot read the JWT public key {}", path.display()))?;
+                let verifier = JwtVerifier::from_rsa_pem(&pem, &self.jwt_issuer)
+                    .with_context(|| format!("{} is not an RSA public key in PEM form", path.display()))?;
+                Some(verifier)
+            }
+            None => None,
+        };
+        Ok(match (self.disable_auth, verifier) {
+            (true, verifier) => Auth::Disabled { verifier },
+            (false, Some(verifier)) => Auth::Jwt(verifier),
+            (false, None) => anyhow::bail!("authentication needs RENRAKU_JWT_PUBLIC_KEY"),
+        })
+    }
+}
+
+impl fmt::Debug for Config {
+    /// Hides the database URL: it may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url.as_ref().map(|_| "[redacted]"))
+            .field("jwt_public_key", &self.jwt_public_key)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("default_region", &self.default_region)
+            .field("disable_auth", &self.disable_auth)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use clap::{CommandFactory as _, FromArgMatches as _};
+
+    /// Parses flags only: the environment of the test run (CI may set `DATABASE_URL`) must
+    /// not change what these tests see.
+    fn try_parse(args: &[&str]) -> Result<Config, clap::Error> {
+        let command = Config::command().mut_args(|arg| arg.env(clap::builder::Resettable::Reset));
+        let matches =
+            command.try_get_matches_from(std::iter::once("renraku-web").chain(args.iter().copied()))?;
+        Config::from_arg_matches(&matches)
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        try_parse(args).unwrap()
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let config = parse(&["--disable-auth"]);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:4000");
+        assert_eq!(config.jwt_issuer, "parc-cli");
+        assert_eq!(config.default_region.to_string(), "DE");
+        assert!(config.disable_auth);
+        assert!(config.database_url.is_none());
+        config.check().unwrap();
+    }
+
+    #[test]
+    fn disable_auth_is_refused_on_public_addresses() {
+        for listen in ["0.0.0.0:4000", "[::]:4000", "192.0.2.1:4000"] {
+            let err = parse(&["--disable-auth", "--listen", listen]).check().unwrap_err();
+            assert!(err.to_string().contains("loopback"), "{err}");
+        }
+        parse(&["--disable-auth=true", "--listen", "[::1]:4000"]).check().unwrap();
+        let off = parse(&["--disable-auth=false", "--jwt-public-key", "k.pem", "--listen", "0.0.0.0:1"]);
+        assert!(!off.disable_auth);
+        off.check().unwrap();
+    }
+
+    #[test]
+    fn authentication_needs_a_key() {
+        let err = parse(&[]).check().unwrap_err();
+        assert!(err.to_string().contains("RENRAKU_JWT_PUBLIC_KEY"), "{err}");
+        assert!(parse(&["--jwt-public-key", "/nonexistent.pem"]).auth().is_err());
+    }
+
+    #[test]
+    fn bad_regions_are_refused() {
+        assert!(try_parse(&["--disable-auth", "--default-region", "XX"]).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_database_url() {
+        let config = parse(&["--disable-auth", "--database-url", "postgres://u:secret@db/renraku"]);
+        assert!(!format!("{config:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,121 @@
+//! Flash messages: a short-lived cookie set with a redirect and shown once by the next page.
+//!
+//! The cookie holds a fixed key such as `created`, never free text, so nothing a user typed
+//! travels in it and nothing in it needs escaping.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use crate::{AppState, append_cookie, cookie};
+
+/// The name of the flash cookie.
+pub(crate) const COOKIE: &str = "renraku_flash";
+
+/// How long a flash waits for the page that shows it.
+const MAX_AGE_SECONDS: i64 = 60;
+
+/// The messages a redirect can carry to the next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flash {
+    Created,
+    Updated,
+    Deleted,
+    Erased,
+    SignedIn,
+    SignedOut,
+}
+
+impl Flash {
+    const ALL: [Self; 6] =
+        [Self::Created, Self::Updated, Self::Deleted, Self::Erased, Self::SignedIn, Self::SignedOut];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+            Self::Erased => "erased",
+            Self::SignedIn => "signed-in",
+            Self::SignedOut => "signed-out",
+        }
+    }
+
+    /// The message shown to the user.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Self::Created => "Contact created successfully.",
+            Self::Updated => "Contact updated successfully.",
+            Self::Deleted => "Contact deleted successfully.",
+            Self::Erased => "All contact data of the case was erased.",
+            Self::SignedIn => "Signed in.",
+            Self::SignedOut => "Signed out.",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.key() == key)
+    }
+}
+
+/// The flash that arrived with the current request, as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IncomingFlash(pub(crate) Option<Flash>);
+
+/// A `303 See Other` to `to` that shows `flash` on the page it leads to.
+pub(crate) fn redirect(to: &str, flash: Flash, state: &AppState) -> Response {
+    let mut response = see_other(to);
+    let mut cookie = cookie(COOKIE, flash.key(), state.secure_cookies());
+    cookie.set_max_age(time::Duration::seconds(MAX_AGE_SECONDS));
+    append_cookie(response.headers_mut(), cookie);
+    response
+}
+
+/// A `303 See Other` to a local path.
+pub(crate) fn see_other(to: &str) -> Response {
+    match HeaderValue::try_from(to) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Middleware of the HTML pages: reads the flash of the request for the handlers, and
+/// deletes the cookie once an HTML page was rendered (that page showed it), unless the
+/// response sets a new flash.
+pub(crate) async fn take(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let incoming = jar.get(COOKIE).map(|c| Flash::from_key(c.value()));
+    request.extensions_mut().insert(IncomingFlash(incoming.flatten()));
+    let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let sets_flash = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{COOKIE}="))));
+    if incoming.is_some() && is_page && !sets_flash {
+        let mut removal = cookie(COOKIE, "", state.secure_cookies());
+        removal.make_removal();
+        append_cookie(response.headers_mut(), removal);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for flash in Flash::ALL {
+            assert_eq!(Flash::from_key(flash.key()), Some(flash));
+        }
+        assert_eq!(Flash::from_key("<script>"), None);
+    }
+}

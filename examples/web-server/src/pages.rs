@@ -1,0 +1,411 @@
+//! The HTML pages. Their routes are fixed, so that links and bookmarks stay stable.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use renraku_core::{CaseId, ContactId, ContactPatch, Error, PageLimit, PageRequest};
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, Session};
+use crate::csrf::CsrfForm;
+use crate::error::PageError;
+use crate::flash::{self, Flash, see_other};
+use crate::forms::ContactForm;
+use crate::views::{
+    AuditPage, AuditRow, CasePage, ConflictPage, ContactFormPage, ContactPage, ContactRow, ContactView,
+    DeletePage, ErasePage, HomePage, Layout, Row, SessionPage, contact_errors, contact_href, form_fields,
+    label,
+};
+use crate::{AppState, append_cookie, cookie};
+
+/// How many contacts or audit events one page lists.
+const PAGE_SIZE: u32 = 20;
+
+/// The routes of the HTML pages.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/cases", get(open_case))
+        .route("/cases/{case_id}", get(case_page))
+        .route("/cases/{case_id}/contacts/new", get(new_contact))
+        .route("/cases/{case_id}/contacts", post(create_contact))
+        .route("/cases/{case_id}/contacts/{id}", get(show_contact).post(update_contact))
+        .route("/cases/{case_id}/contacts/{id}/edit", get(edit_contact))
+        .route("/cases/{case_id}/contacts/{id}/delete", get(confirm_delete).post(delete_contact))
+        .route("/cases/{case_id}/audit", get(audit_page))
+        .route("/cases/{case_id}/erase", get(confirm_erase).post(erase_case))
+        .route("/session", get(session_page).post(sign_in))
+        .route("/session/delete", post(sign_out))
+}
+
+fn parse_case(raw: &str) -> Result<CaseId, PageError> {
+    raw.parse().map_err(PageError::from)
+}
+
+fn parse_ids(case_id: &str, id: &str) -> Result<(CaseId, ContactId), PageError> {
+    Ok((parse_case(case_id)?, id.parse().map_err(PageError::from)?))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<String>,
+}
+
+fn page_request(query: &PageQuery) -> Result<PageRequest, PageError> {
+    let limit = PageLimit::new(PAGE_SIZE).map_err(PageError::from)?;
+    match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => Ok(PageRequest::first(limit)),
+        Some(after) => Ok(PageRequest::after(after.parse().map_err(PageError::from)?, limit)),
+    }
+}
+
+async fn home(layout: Layout) -> HomePage {
+    HomePage { layout }
+}
+
+#[derive(Deserialize)]
+struct OpenCase {
+    case_id: Option<String>,
+}
+
+/// `GET /cases?case_id=42`: the form of the home page.
+async fn open_case(Query(query): Query<OpenCase>) -> Result<Response, PageError> {
+    let raw = query.case_id.unwrap_or_default();
+    if raw.trim().is_empty() {
+        return Err(PageError::bad_request("Please enter a case id."));
+    }
+    let case_id = parse_case(raw.trim())?;
+    // Case ids are letters, digits and `-_.:`, so they need no escaping in a path.
+    Ok(see_other(&format!("/cases/{case_id}")))
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<CasePage, PageError> {
+    let case_id = parse_case(&case_id)?;
+    let request = page_request(&query)?;
+    let page = state.store().list(&case_id, request).await?;
+    if page.items.is_empty() && request.after.is_none() {
+        // The layout carries the flash of a redirect here after the last contact was deleted.
+        return Err(PageError::from(Error::case_not_found(&case_id)).with_layout(session.layout));
+    }
+    Ok(CasePage {
+        layout: session.layout,
+        rows: page.items.iter().map(ContactRow::new).collect(),
+        first_page: request.after.map(|_| format!("/cases/{case_id}")),
+        next_page: page.next.map(|cursor| format!("/cases/{case_id}?after={cursor}")),
+        case_id: case_id.to_string(),
+    })
+}
+
+fn new_form(
+    layout: Layout,
+    case_id: &CaseId,
+    form: &ContactForm,
+    errors: Option<&renraku_core::ValidationErrors>,
+) -> ContactFormPage {
+    ContactFormPage {
+        layout,
+        case_id: case_id.to_string(),
+        heading: format!("New contact for case #{case_id}"),
+        action: format!("/cases/{case_id}/contacts"),
+        cancel: format!("/cases/{case_id}"),
+        submit: "Create contact",
+        version: None,
+        fields: form_fields(form, errors),
+        contact_errors: contact_errors(errors),
+    }
+}
+
+fn edit_form(
+    layout: Layout,
+    case_id: &CaseId,
+    id: ContactId,
+    form: &ContactForm,
+    version: u64,
+    errors: Option<&renraku_core::ValidationErrors>,
+) -> ContactFormPage {
+    let href = contact_href(case_id, &id.to_string());
+    ContactFormPage {
+        layout,
+        case_id: case_id.to_string(),
+        heading: format!("Edit contact of case #{case_id}"),
+        action: href.clone(),
+        cancel: href,
+        submit: "Save changes",
+        version: Some(version),
+        fields: form_fields(form, errors),
+        contact_errors: contact_errors(errors),
+    }
+}
+
+async fn new_contact(session: Session, Path(case_id): Path<String>) -> Result<ContactFormPage, PageError> {
+    let case_id = parse_case(&case_id)?;
+    Ok(new_form(session.layout, &case_id, &ContactForm::default(), None))
+}
+
+async fn create_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    CsrfForm(form): CsrfForm<ContactForm>,
+) -> Result<Response, PageError> {
+    let case_id = parse_case(&case_id)?;
+    match state.store().create(&case_id, form.to_new_contact(), &session.actor).await {
+        Ok(contact) => {
+            Ok(flash::redirect(&contact_href(&case_id, &contact.id.to_string()), Flash::Created, &state))
+        }
+        Err(Error::Validation(errors)) => {
+            let page = new_form(session.layout, &case_id, &form, Some(&errors));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn show_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, id)): Path<(String, String)>,
+) -> Result<ContactPage, PageError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let contact = state.store().get(&case_id, id).await?;
+    Ok(ContactPage {
+        layout: session.layout,
+        case_id: case_id.to_string(),
+        contact: ContactView::new(&contact),
+    })
+}
+
+async fn edit_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, id)): Path<(String, String)>,
+) -> Result<ContactFormPage, PageError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let contact = state.store().get(&case_id, id).await?;
+    Ok(edit_form(session.layout, &case_id, id, &ContactForm::from_contact(&contact), contact.version, None))
+}
+
+async fn update_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ContactForm>,
+) -> Result<Response, PageError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let Some(version) = form.version() else {
+        return Err(PageError::bad_request("The form has no valid version. Please reload the edit page."));
+    };
+    let patch = ContactPatch::replace_with(form.to_new_contact());
+    match state.store().update(&case_id, id, patch, Some(version), &session.actor).await {
+        Ok(_) => Ok(flash::redirect(&contact_href(&case_id, &id.to_string()), Flash::Updated, &state)),
+        Err(Error::Validation(errors)) => {
+            let page = edit_form(session.layout, &case_id, id, &form, version, Some(&errors));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(Error::Conflict { .. }) => {
+            // Nothing was written: show what is stored now, and what the user typed.
+            let current = state.store().get(&case_id, id).await?;
+            let yours = renraku_core::ContactField::ALL
+                .into_iter()
+                .map(|f| Row { label: label(f), value: form.value(f).unwrap_or("").trim().to_owned() })
+                .collect();
+            let page = ConflictPage {
+                layout: session.layout,
+                case_id: case_id.to_string(),
+                current: ContactView::new(&current),
+                yours,
+            };
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn confirm_delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, id)): Path<(String, String)>,
+) -> Result<DeletePage, PageError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    let contact = state.store().get(&case_id, id).await?;
+    Ok(DeletePage {
+        layout: session.layout,
+        case_id: case_id.to_string(),
+        contact: ContactView::new(&contact),
+    })
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    version: Option<String>,
+}
+
+async fn delete_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<VersionForm>,
+) -> Result<Response, PageError> {
+    let (case_id, id) = parse_ids(&case_id, &id)?;
+    // The confirmation page carries the version it showed: a contact that changed since
+    // is not deleted unseen.
+    let expected = form.version.as_deref().and_then(|v| v.trim().parse().ok());
+    match state.store().delete(&case_id, id, expected, &session.actor).await {
+        Ok(()) => Ok(flash::redirect(&format!("/cases/{case_id}"), Flash::Deleted, &state)),
+        Err(err @ Error::Conflict { .. }) => Err(PageError::from(err)
+            .with_link(contact_href(&case_id, &id.to_string()), "Review the current version")),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<AuditPage, PageError> {
+    let case_id = parse_case(&case_id)?;
+    let request = page_request(&query)?;
+    let page = state.store().audit_trail(&case_id, request).await?;
+    Ok(AuditPage {
+        layout: session.layout,
+        rows: page.items.iter().map(AuditRow::new).collect(),
+        first_page: request.after.map(|_| format!("/cases/{case_id}/audit")),
+        next_page: page.next.map(|cursor| format!("/cases/{case_id}/audit?after={cursor}")),
+        case_id: case_id.to_string(),
+    })
+}
+
+async fn confirm_erase(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+) -> Result<ErasePage, PageError> {
+    let case_id = parse_case(&case_id)?;
+    let case = state.store().case(&case_id).await?;
+    Ok(ErasePage { layout: session.layout, case_id: case_id.to_string(), count: case.contact_count })
+}
+
+#[derive(Deserialize)]
+struct NoFields {}
+
+async fn erase_case(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let case_id = parse_case(&case_id)?;
+    match state.store().erase_case(&case_id, &session.actor).await? {
+        0 => Err(Error::case_not_found(&case_id).into()),
+        _ => Ok(flash::redirect("/", Flash::Erased, &state)),
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// A local path to go to after signing in; anything else (another site) becomes `/`.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.len() <= 1024
+                && !path.chars().any(char::is_control) =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
+async fn session_page(layout: Layout, Query(query): Query<NextQuery>) -> SessionPage {
+    SessionPage { layout, next: safe_next(query.next.as_deref()).to_owned(), error: None }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    token: Option<String>,
+    next: Option<String>,
+}
+
+/// Browsers drop cookies larger than about 4 KiB.
+const MAX_COOKIE_TOKEN: usize = 3800;
+
+async fn sign_in(
+    State(state): State<AppState>,
+    layout: Layout,
+    CsrfForm(form): CsrfForm<SignInForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let again = |layout: Layout, status: StatusCode, error: &'static str| {
+        let page = SessionPage { layout, next: next.clone(), error: Some(error) };
+        let mut response = (status, page).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    };
+    let Some(verifier) = state.auth().verifier() else {
+        let error =
+            "Authentication is disabled on this server (DISABLE_AUTH), so there is no need to sign in.";
+        return Ok(again(layout, StatusCode::BAD_REQUEST, error));
+    };
+    let raw = form.token.unwrap_or_default();
+    let token = raw.trim();
+    let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+    if token.len() > MAX_COOKIE_TOKEN {
+        return Ok(again(layout, StatusCode::BAD_REQUEST, "The token is too long to keep in a cookie."));
+    }
+    let verified = match verifier.verify(token) {
+        Ok(verified) => verified,
+        Err(_) => {
+            let error = "The token is not valid: it may have expired, come from another issuer, or be \
+                         signed with another key.";
+            return Ok(again(layout, StatusCode::UNAUTHORIZED, error));
+        }
+    };
+    let mut response = flash::redirect(&next, Flash::SignedIn, &state);
+    let mut session = cookie(SESSION_COOKIE, token.to_owned(), state.secure_cookies());
+    // The cookie expires with the token.
+    if let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(verified.expires_at) {
+        session.set_expires(expires);
+        let remaining = verified.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
+        session.set_max_age(time::Duration::seconds(remaining.max(0)));
+    }
+    append_cookie(response.headers_mut(), session);
+    Ok(response)
+}
+
+async fn sign_out(State(state): State<AppState>, CsrfForm(NoFields {}): CsrfForm<NoFields>) -> Response {
+    let mut response = flash::redirect("/", Flash::SignedOut, &state);
+    let mut removal = cookie(SESSION_COOKIE, "", state.secure_cookies());
+    removal.make_removal();
+    append_cookie(response.headers_mut(), removal);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/cases/42")), "/cases/42");
+        for bad in ["https://evil.example/", "//evil.example/", "/\\evil.example", "cases", "/a\nb"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}
