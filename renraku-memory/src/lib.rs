@@ -152,18 +152,29 @@ impl Store {
             .ok_or_else(|| Error::contact_not_found(case_id, id))
     }
 
+    fn case_mut(&mut self, case_id: &CaseId) -> &mut CaseData {
+        // `entry` would clone the id even when the case exists, as it nearly always does.
+        if !self.cases.contains_key(case_id) {
+            self.cases.insert(case_id.clone(), CaseData::default());
+        }
+        self.cases.get_mut(case_id).expect("inserted above")
+    }
+
     fn record(&mut self, event: AuditEvent) {
-        let case = self.cases.entry(event.case_id.clone()).or_default();
+        let case = self.case_mut(&event.case_id);
         case.last_changed_at = case.last_changed_at.max(Some(event.at));
         case.audit.insert(event.id, event);
     }
 
     fn put(&mut self, ContactChange { contact, event }: ContactChange) -> Contact {
-        let case = self.cases.entry(contact.case_id.clone()).or_default();
-        if let Some(old) = case.contacts.insert(contact.id, contact.clone()) {
-            self.unindex(&old);
+        match self.case_mut(&contact.case_id).contacts.insert(contact.id, contact.clone()) {
+            Some(old) if same_search_keys(&old, &contact) => {}
+            Some(old) => {
+                self.unindex(&old);
+                self.index(&contact);
+            }
+            None => self.index(&contact),
         }
-        self.index(&contact);
         self.record(event);
         contact
     }
@@ -220,6 +231,12 @@ impl Store {
             }
         }
     }
+}
+
+/// Whether two states of a contact are found by the same searches.
+fn same_search_keys(a: &Contact, b: &Contact) -> bool {
+    (&a.phone_e164, &a.email, &a.first_name, &a.last_name)
+        == (&b.phone_e164, &b.email, &b.first_name, &b.last_name)
 }
 
 fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {
