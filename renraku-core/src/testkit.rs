@@ -88,6 +88,7 @@ macro_rules! __conformance_module {
                 create_many_stores_all_in_order,
                 create_many_is_atomic_and_names_every_invalid_row,
                 create_many_of_nothing_stores_nothing,
+                create_many_of_a_large_batch_is_atomic,
                 contacts_are_invisible_through_other_cases,
                 get_of_an_unknown_contact_is_not_found,
                 list_pages_in_creation_order,
@@ -474,6 +475,33 @@ pub async fn create_many_of_nothing_stores_nothing(repo: Repo) {
     let case = fresh_case();
     assert!(repo.create_many(&case, Vec::new(), &clerk()).await.expect("empty batch").is_empty());
     assert_case_untouched(&repo, &case).await;
+}
+
+/// Backends may store a large batch in several statements; it must stay all or nothing.
+pub async fn create_many_of_a_large_batch_is_atomic(repo: Repo) {
+    let case = fresh_case();
+    let valid = |i: usize| named("Ada").with(ContactField::Relationship, format!("row {i}"));
+    let mut inputs: Vec<_> = (0..1_200).map(valid).collect();
+    for bad in [7, 640, 1_199] {
+        inputs[bad] = named("R2D2");
+    }
+    let found = codes(repo.create_many(&case, inputs, &clerk()).await);
+    assert_eq!(
+        found,
+        [
+            (Some(7), "first_name", "invalid_name"),
+            (Some(640), "first_name", "invalid_name"),
+            (Some(1_199), "first_name", "invalid_name")
+        ]
+    );
+    assert_case_untouched(&repo, &case).await;
+
+    let created =
+        repo.create_many(&case, (0..1_200).map(valid).collect(), &clerk()).await.expect("create_many");
+    let relationships: Vec<_> = created.iter().map(|c| c.relationship.clone().expect("set")).collect();
+    assert_eq!(relationships, (0..1_200).map(|i| format!("row {i}")).collect::<Vec<_>>(), "input order");
+    assert_eq!(repo.list_all(&case).await.expect("list"), created);
+    assert_eq!(repo.case(&case).await.expect("case").contact_count, 1_200);
 }
 
 // ---------------------------------------------------------------- reading

@@ -140,6 +140,18 @@ impl From<FieldError> for ValidationErrors {
     }
 }
 
+impl FromIterator<FieldError> for ValidationErrors {
+    fn from_iter<I: IntoIterator<Item = FieldError>>(errors: I) -> Self {
+        Self(errors.into_iter().collect())
+    }
+}
+
+impl Extend<FieldError> for ValidationErrors {
+    fn extend<I: IntoIterator<Item = FieldError>>(&mut self, errors: I) {
+        self.0.extend(errors);
+    }
+}
+
 impl IntoIterator for ValidationErrors {
     type Item = FieldError;
     type IntoIter = std::vec::IntoIter<FieldError>;

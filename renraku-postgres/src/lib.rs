@@ -93,8 +93,8 @@ pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// writers keep changing the contact under it, before it gives up with a conflict.
 const MAX_ATTEMPTS: usize = 100;
 
-/// How many contacts one statement of a bulk create carries.
-const BATCH_ROWS: usize = 5_000;
+/// How many contacts a bulk create validates, then stores with one statement, at a time.
+const CHUNK_ROWS: usize = 250;
 
 /// A [`ContactRepository`] on PostgreSQL. Cheap to clone: clones share the pool.
 ///
@@ -291,41 +291,44 @@ impl PgContactRepository {
         Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
     }
 
-    /// Stores contacts and their `created` events, in batches, in one transaction.
-    async fn insert(&self, case_id: &CaseId, actor: &Actor, changes: &[ContactChange]) -> Result<(), Error> {
-        let mut tx = self.begin().await?;
-        for batch in changes.chunks(BATCH_ROWS) {
-            let column = |f: fn(&Contact) -> Option<&str>| -> Vec<Option<&str>> {
-                batch.iter().map(|c| f(&c.contact)).collect()
-            };
-            let keys: Vec<SearchKeys> = batch.iter().map(|c| SearchKeys::of(&c.contact)).collect();
-            let key =
-                |f: fn(&SearchKeys) -> Option<&str>| -> Vec<Option<&str>> { keys.iter().map(f).collect() };
-            sqlx::query(self.inner.sql.insert_contacts.clone())
-                .bind(case_id.as_str())
-                .bind(actor.as_str())
-                .bind(batch.iter().map(|c| *c.contact.id.as_uuid()).collect::<Vec<Uuid>>())
-                .bind(column(|c| c.title.as_deref()))
-                .bind(column(|c| c.first_name.as_deref()))
-                .bind(column(|c| c.last_name.as_deref()))
-                .bind(column(|c| c.phone.as_deref()))
-                .bind(column(|c| c.phone_e164.as_deref()))
-                .bind(column(|c| c.email.as_deref()))
-                .bind(column(|c| c.address.as_deref()))
-                .bind(column(|c| c.relationship.as_deref()))
-                .bind(key(|k| k.email.as_deref()))
-                .bind(key(|k| k.first_name.as_deref()))
-                .bind(key(|k| k.last_name.as_deref()))
-                .bind(batch.iter().map(|c| c.contact.created_at).collect::<Vec<_>>())
-                .bind(batch.iter().map(|c| *c.event.id.as_uuid()).collect::<Vec<Uuid>>())
-                .bind(
-                    batch.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>(),
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)
+    /// Stores contacts and their `created` events with one statement.
+    async fn insert(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        case_id: &CaseId,
+        actor: &Actor,
+        rows: &[(ContactChange, SearchKeys)],
+    ) -> Result<(), Error> {
+        let column = |f: fn(&Contact) -> Option<&str>| -> Vec<Option<&str>> {
+            rows.iter().map(|(c, _)| f(&c.contact)).collect()
+        };
+        let key = |f: fn(&SearchKeys) -> Option<&str>| -> Vec<Option<&str>> {
+            rows.iter().map(|(_, k)| f(k)).collect()
+        };
+        sqlx::query(self.inner.sql.insert_contacts.clone())
+            .bind(case_id.as_str())
+            .bind(actor.as_str())
+            .bind(rows.iter().map(|(c, _)| *c.contact.id.as_uuid()).collect::<Vec<Uuid>>())
+            .bind(column(|c| c.title.as_deref()))
+            .bind(column(|c| c.first_name.as_deref()))
+            .bind(column(|c| c.last_name.as_deref()))
+            .bind(column(|c| c.phone.as_deref()))
+            .bind(column(|c| c.phone_e164.as_deref()))
+            .bind(column(|c| c.email.as_deref()))
+            .bind(column(|c| c.address.as_deref()))
+            .bind(column(|c| c.relationship.as_deref()))
+            .bind(key(|k| k.email.as_deref()))
+            .bind(key(|k| k.first_name.as_deref()))
+            .bind(key(|k| k.last_name.as_deref()))
+            .bind(rows.iter().map(|(c, _)| c.contact.created_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(c, _)| *c.event.id.as_uuid()).collect::<Vec<Uuid>>())
+            .bind(
+                rows.iter().map(|(c, _)| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>(),
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     /// Runs one versioned write in its own transaction; `false` if the version no longer
@@ -392,10 +395,18 @@ impl ContactRepository for PgContactRepository {
     #[instrument(name = "renraku.create", skip_all, fields(case_id = %case_id))]
     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
         let change = plan::create(&self.inner.rules, case_id, input, actor)?;
-        self.insert(case_id, actor, std::slice::from_ref(&change)).await?;
+        let keys = SearchKeys::of(&change.contact);
+        let mut tx = self.begin().await?;
+        let rows = [(change, keys)];
+        self.insert(&mut tx, case_id, actor, &rows).await?;
+        tx.commit().await.map_err(backend)?;
+        let [(change, _)] = rows;
         Ok(change.contact)
     }
 
+    /// Validation is CPU work and storing is waiting for the server, so they overlap: while
+    /// one chunk of rows is stored, the next is validated on the blocking pool. Invalid
+    /// input anywhere rolls everything back, and the error lists every invalid row.
     #[instrument(name = "renraku.create_many", skip_all, fields(case_id = %case_id, count = inputs.len()))]
     async fn create_many(
         &self,
@@ -403,11 +414,39 @@ impl ContactRepository for PgContactRepository {
         inputs: Vec<NewContact>,
         actor: &Actor,
     ) -> Result<Vec<Contact>, Error> {
-        let changes = plan::create_many(&self.inner.rules, case_id, inputs, actor)?;
-        if !changes.is_empty() {
-            self.insert(case_id, actor, &changes).await?;
+        if inputs.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(changes.into_iter().map(|change| change.contact).collect())
+        let mut chunks = chunked(inputs, CHUNK_ROWS).into_iter();
+        let plan_next = |chunks: &mut std::vec::IntoIter<(usize, Vec<NewContact>)>| {
+            chunks.next().map(|(first, chunk)| {
+                let (rules, case_id, actor) = (self.inner.rules.clone(), case_id.clone(), actor.clone());
+                tokio::task::spawn_blocking(move || plan_rows(&rules, &case_id, chunk, &actor, first))
+            })
+        };
+        let mut planning = plan_next(&mut chunks);
+        let mut tx = self.begin().await?;
+        let mut contacts = Vec::new();
+        let mut invalid = ValidationErrors::default();
+        while let Some(task) = planning.take() {
+            let planned = task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            planning = plan_next(&mut chunks);
+            match planned {
+                Ok(rows) if invalid.is_empty() => {
+                    self.insert(&mut tx, case_id, actor, &rows).await?;
+                    contacts.extend(rows.into_iter().map(|(change, _)| change.contact));
+                }
+                Ok(_) => {}
+                Err(Error::Validation(errors)) => invalid.extend(errors),
+                Err(other) => return Err(other),
+            }
+        }
+        if !invalid.is_empty() {
+            // Dropping the transaction rolls back whatever chunks were stored.
+            return Err(invalid.into());
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(contacts)
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
@@ -561,6 +600,46 @@ async fn insert_event(
         .await
         .map_err(backend)?;
     Ok(())
+}
+
+/// Splits `inputs` into chunks of at most `size`, each with the index of its first input.
+fn chunked(inputs: Vec<NewContact>, size: usize) -> Vec<(usize, Vec<NewContact>)> {
+    let mut chunks = Vec::with_capacity(inputs.len().div_ceil(size));
+    let mut inputs = inputs.into_iter();
+    let mut first = 0;
+    loop {
+        let chunk: Vec<NewContact> = inputs.by_ref().take(size).collect();
+        if chunk.is_empty() {
+            return chunks;
+        }
+        let len = chunk.len();
+        chunks.push((first, chunk));
+        first += len;
+    }
+}
+
+/// Validates and plans one chunk of a bulk create, with its search keys; validation errors
+/// carry the inputs' indexes in the whole batch.
+fn plan_rows(
+    rules: &Rules,
+    case_id: &CaseId,
+    chunk: Vec<NewContact>,
+    actor: &Actor,
+    first: usize,
+) -> Result<Vec<(ContactChange, SearchKeys)>, Error> {
+    let changes = plan::create_many(rules, case_id, chunk, actor).map_err(|error| match error {
+        Error::Validation(errors) => Error::Validation(
+            errors.into_iter().map(|e| FieldError { index: e.index.map(|i| i + first), ..e }).collect(),
+        ),
+        other => other,
+    })?;
+    Ok(changes
+        .into_iter()
+        .map(|change| {
+            let keys = SearchKeys::of(&change.contact);
+            (change, keys)
+        })
+        .collect())
 }
 
 /// The position a page starts after; the nil UUID sorts before every id.

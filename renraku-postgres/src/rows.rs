@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use renraku_core::{Actor, AuditEvent, AuditEventId, CaseId, Contact, ContactField, ContactId};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::error::PgError;
 
-#[derive(sqlx::FromRow)]
+/// A contact row, in the column order of `CONTACT_COLUMNS`.
 pub(crate) struct ContactRow {
     case_id: String,
     id: Uuid,
@@ -23,6 +25,44 @@ pub(crate) struct ContactRow {
     updated_at: DateTime<Utc>,
     created_by: String,
     updated_by: String,
+}
+
+// Rows are read by position, in the order the statements select them: looking columns up
+// by name costs a search per column and row, and listing pages read many rows.
+impl<'r> FromRow<'r, PgRow> for ContactRow {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            case_id: row.try_get(0)?,
+            id: row.try_get(1)?,
+            title: row.try_get(2)?,
+            first_name: row.try_get(3)?,
+            last_name: row.try_get(4)?,
+            phone: row.try_get(5)?,
+            phone_e164: row.try_get(6)?,
+            email: row.try_get(7)?,
+            address: row.try_get(8)?,
+            relationship: row.try_get(9)?,
+            version: row.try_get(10)?,
+            created_at: row.try_get(11)?,
+            updated_at: row.try_get(12)?,
+            created_by: row.try_get(13)?,
+            updated_by: row.try_get(14)?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, PgRow> for EventRow {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            case_id: row.try_get(0)?,
+            id: row.try_get(1)?,
+            contact_id: row.try_get(2)?,
+            action: row.try_get(3)?,
+            actor: row.try_get(4)?,
+            changed_fields: row.try_get(5)?,
+            at: row.try_get(6)?,
+        })
+    }
 }
 
 impl TryFrom<ContactRow> for Contact {
@@ -49,7 +89,7 @@ impl TryFrom<ContactRow> for Contact {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// An audit event row, in the column order of `EVENT_COLUMNS`.
 pub(crate) struct EventRow {
     case_id: String,
     id: Uuid,

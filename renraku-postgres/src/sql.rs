@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
-/// The columns of a contact, in the order of [`ContactRow`](crate::rows::ContactRow).
+/// The columns of a contact, in the order [`ContactRow`](crate::rows::ContactRow) reads them.
 const CONTACT_COLUMNS: &str = "case_id, id, title, first_name, last_name, phone, phone_e164, email, address, \
      relationship, version, created_at, updated_at, created_by, updated_by";
 
-/// The columns of an audit event, in the order of [`EventRow`](crate::rows::EventRow).
+/// The columns of an audit event, in the order [`EventRow`](crate::rows::EventRow) reads them.
 const EVENT_COLUMNS: &str = "case_id, id, contact_id, action, actor, changed_fields, at";
 
 /// Statements with the schema written in. Every one filters by `case_id` except the three
