@@ -1,7 +1,9 @@
 //! Authentication: RS256 JWTs from the `Authorization` header or the session cookie, and
 //! the development bypass `DISABLE_AUTH`.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -10,6 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use renraku_core::Actor;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiError, PageError};
@@ -24,6 +27,9 @@ pub const DEV_ACTOR: &str = "dev-user";
 /// How far the clocks of the identity provider and this server may differ.
 const LEEWAY_SECONDS: i64 = 60;
 
+/// How many verified tokens the verifier remembers.
+const REMEMBERED_TOKENS: usize = 10_000;
+
 /// Verifies tokens: RS256 only, signed by the configured key, with the configured issuer
 /// and an expiry.
 ///
@@ -33,10 +39,16 @@ const LEEWAY_SECONDS: i64 = 60;
 /// here: the header must name RS256, the signature must verify with the key (the
 /// algorithm is fixed, never taken from the token), and only then are the claims read and
 /// `exp`, `nbf` and `iss` checked.
+///
+/// Verifying an RS256 signature costs far more than serving a page, and a browser sends
+/// the same token with every request. So the verifier remembers the tokens it verified
+/// (by their SHA-256, never the token itself) until they expire, up to
+/// [`REMEMBERED_TOKENS`] of them; a token it refused is checked again each time.
 #[derive(Clone)]
 pub struct JwtVerifier {
     key: DecodingKey,
     issuer: String,
+    verified: Arc<Mutex<HashMap<[u8; 32], Verified>>>,
 }
 
 /// A token that passed verification.
@@ -107,7 +119,7 @@ impl JwtVerifier {
     /// If the PEM is not an RSA public key.
     pub fn from_rsa_pem(public_key_pem: &[u8], issuer: &str) -> Result<Self, jsonwebtoken::errors::Error> {
         let key = DecodingKey::from_rsa_pem(public_key_pem)?;
-        Ok(Self { key, issuer: issuer.to_owned() })
+        Ok(Self { key, issuer: issuer.to_owned(), verified: Arc::default() })
     }
 
     /// Verifies a token and reads its user.
@@ -115,11 +127,31 @@ impl JwtVerifier {
     /// # Errors
     /// [`AuthFailure::Invalid`] for anything but a valid token.
     pub fn verify(&self, token: &str) -> Result<Verified, AuthFailure> {
-        self.check(token).map_err(|reason| {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut remembered = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        match remembered.get(&digest) {
+            Some(verified) if !expired(verified.expires_at, now) => return Ok(verified.clone()),
+            Some(_) => {
+                remembered.remove(&digest);
+            }
+            None => {}
+        }
+        drop(remembered);
+        let verified = self.check(token).map_err(|reason| {
             // A fixed reason: the token and its claims stay out of the logs.
             tracing::debug!(reason, "token refused");
             AuthFailure::Invalid
-        })
+        })?;
+        let mut remembered = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if remembered.len() >= REMEMBERED_TOKENS {
+            remembered.retain(|_, v| !expired(v.expires_at, now));
+            if remembered.len() >= REMEMBERED_TOKENS {
+                remembered.clear();
+            }
+        }
+        remembered.insert(digest, verified.clone());
+        Ok(verified)
     }
 
     fn check(&self, token: &str) -> Result<Verified, &'static str> {
@@ -142,7 +174,7 @@ impl JwtVerifier {
             .map_err(|_| "missing or malformed claims")?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let expires_at = claims.exp.seconds();
-        if expires_at.saturating_add(LEEWAY_SECONDS) < now {
+        if expired(expires_at, now) {
             return Err("expired");
         }
         if claims.nbf.is_some_and(|nbf| nbf.seconds() > now.saturating_add(LEEWAY_SECONDS)) {
@@ -159,6 +191,12 @@ impl JwtVerifier {
         let actor = Actor::new(id).map_err(|_| "unusable sub.id")?;
         Ok(Verified { actor, expires_at })
     }
+}
+
+/// Whether a token that expires at `expires_at` is expired at `now` (both in seconds since
+/// the Unix epoch), allowing for clock skew.
+fn expired(expires_at: i64, now: i64) -> bool {
+    expires_at.saturating_add(LEEWAY_SECONDS) < now
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -317,6 +355,28 @@ mod tests {
         assert_eq!(verifier.check(&sign(&control)).unwrap_err(), "unusable sub.id");
         let four_parts = format!("{}.x", sign(&ok));
         assert!(verifier.verify(&four_parts).is_err());
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_until_they_expire() {
+        let verifier = JwtVerifier::from_rsa_pem(PUBLIC, "parc-cli").unwrap();
+        let token = sign(&serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() + 60 }));
+        assert!(verifier.verify(&token).is_ok());
+        assert!(verifier.verify(&token).is_ok(), "again, from memory");
+        assert_eq!(verifier.verified.lock().unwrap().len(), 1);
+        let remembered = verifier.verified.lock().unwrap().keys().next().copied().unwrap();
+        assert!(
+            !remembered.windows(8).any(|w| token.as_bytes().windows(8).any(|t| t == w)),
+            "a digest, not the token"
+        );
+
+        // A remembered token that has expired since is refused, and forgotten.
+        verifier.verified.lock().unwrap().values_mut().for_each(|v| v.expires_at = now() - 120);
+        let expired_in_memory = verifier.verify(&token);
+        assert!(expired_in_memory.is_ok(), "checked again: the token itself is still valid");
+        let stale = sign(&serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() - 120 }));
+        assert_eq!(verifier.verify(&stale).unwrap_err(), AuthFailure::Invalid);
+        assert_eq!(verifier.verified.lock().unwrap().len(), 1, "refused tokens are not remembered");
     }
 
     #[test]
