@@ -10,6 +10,23 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::actor::Actor;
 use crate::id::{CaseId, ContactId};
 
+/// The member of `$holder` (with its `&` or `&mut`) that holds `$field`, for the structs that have one member per
+/// contact field: one list of the seven names instead of one per struct and accessor.
+macro_rules! contact_field {
+    ($field:expr => $($holder:tt)+) => {
+        match $field {
+            $crate::ContactField::Title => $($holder)+.title,
+            $crate::ContactField::FirstName => $($holder)+.first_name,
+            $crate::ContactField::LastName => $($holder)+.last_name,
+            $crate::ContactField::Phone => $($holder)+.phone,
+            $crate::ContactField::Email => $($holder)+.email,
+            $crate::ContactField::Address => $($holder)+.address,
+            $crate::ContactField::Relationship => $($holder)+.relationship,
+        }
+    };
+}
+pub(crate) use contact_field;
+
 /// The personal text fields of a contact, in the order renraku lists them.
 ///
 /// Audit events and validation errors name fields with [`ContactField::name`], which is
@@ -144,27 +161,11 @@ impl Contact {
     /// ```
     #[must_use]
     pub fn field(&self, field: ContactField) -> Option<&str> {
-        match field {
-            ContactField::Title => self.title.as_deref(),
-            ContactField::FirstName => self.first_name.as_deref(),
-            ContactField::LastName => self.last_name.as_deref(),
-            ContactField::Phone => self.phone.as_deref(),
-            ContactField::Email => self.email.as_deref(),
-            ContactField::Address => self.address.as_deref(),
-            ContactField::Relationship => self.relationship.as_deref(),
-        }
+        contact_field!(field => &self).as_deref()
     }
 
     pub(crate) fn field_mut(&mut self, field: ContactField) -> &mut Option<String> {
-        match field {
-            ContactField::Title => &mut self.title,
-            ContactField::FirstName => &mut self.first_name,
-            ContactField::LastName => &mut self.last_name,
-            ContactField::Phone => &mut self.phone,
-            ContactField::Email => &mut self.email,
-            ContactField::Address => &mut self.address,
-            ContactField::Relationship => &mut self.relationship,
-        }
+        contact_field!(field => &mut self)
     }
 
     /// The fields that have a value, in [`ContactField::ALL`] order.
@@ -252,27 +253,11 @@ impl NewContact {
     }
 
     fn slot(&self, field: ContactField) -> &Option<String> {
-        match field {
-            ContactField::Title => &self.title,
-            ContactField::FirstName => &self.first_name,
-            ContactField::LastName => &self.last_name,
-            ContactField::Phone => &self.phone,
-            ContactField::Email => &self.email,
-            ContactField::Address => &self.address,
-            ContactField::Relationship => &self.relationship,
-        }
+        contact_field!(field => &self)
     }
 
     fn slot_mut(&mut self, field: ContactField) -> &mut Option<String> {
-        match field {
-            ContactField::Title => &mut self.title,
-            ContactField::FirstName => &mut self.first_name,
-            ContactField::LastName => &mut self.last_name,
-            ContactField::Phone => &mut self.phone,
-            ContactField::Email => &mut self.email,
-            ContactField::Address => &mut self.address,
-            ContactField::Relationship => &mut self.relationship,
-        }
+        contact_field!(field => &mut self)
     }
 
     /// Moves one field's value out, for the validation rules.
@@ -442,27 +427,11 @@ impl ContactPatch {
     /// What the patch does to one field.
     #[must_use]
     pub fn field(&self, field: ContactField) -> &FieldPatch<String> {
-        match field {
-            ContactField::Title => &self.title,
-            ContactField::FirstName => &self.first_name,
-            ContactField::LastName => &self.last_name,
-            ContactField::Phone => &self.phone,
-            ContactField::Email => &self.email,
-            ContactField::Address => &self.address,
-            ContactField::Relationship => &self.relationship,
-        }
+        contact_field!(field => &self)
     }
 
     fn slot_mut(&mut self, field: ContactField) -> &mut FieldPatch<String> {
-        match field {
-            ContactField::Title => &mut self.title,
-            ContactField::FirstName => &mut self.first_name,
-            ContactField::LastName => &mut self.last_name,
-            ContactField::Phone => &mut self.phone,
-            ContactField::Email => &mut self.email,
-            ContactField::Address => &mut self.address,
-            ContactField::Relationship => &mut self.relationship,
-        }
+        contact_field!(field => &mut self)
     }
 
     /// Moves one field's patch out, for the validation rules.

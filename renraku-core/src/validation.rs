@@ -23,7 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use validator::Validate;
 
-use crate::contact::{ContactField, ContactPatch, FieldPatch, NewContact};
+use crate::contact::{ContactField, ContactPatch, FieldPatch, NewContact, contact_field};
 use crate::error::Error;
 
 /// The stable error codes of [`FieldError::code`].
@@ -443,27 +443,11 @@ pub(crate) struct Fields {
 
 impl Fields {
     pub(crate) fn get(&self, field: ContactField) -> Option<&str> {
-        match field {
-            ContactField::Title => self.title.as_deref(),
-            ContactField::FirstName => self.first_name.as_deref(),
-            ContactField::LastName => self.last_name.as_deref(),
-            ContactField::Phone => self.phone.as_deref(),
-            ContactField::Email => self.email.as_deref(),
-            ContactField::Address => self.address.as_deref(),
-            ContactField::Relationship => self.relationship.as_deref(),
-        }
+        contact_field!(field => &self).as_deref()
     }
 
     fn slot_mut(&mut self, field: ContactField) -> &mut Option<String> {
-        match field {
-            ContactField::Title => &mut self.title,
-            ContactField::FirstName => &mut self.first_name,
-            ContactField::LastName => &mut self.last_name,
-            ContactField::Phone => &mut self.phone,
-            ContactField::Email => &mut self.email,
-            ContactField::Address => &mut self.address,
-            ContactField::Relationship => &mut self.relationship,
-        }
+        contact_field!(field => &mut self)
     }
 
     fn has_someone_to_contact(&self) -> bool {
