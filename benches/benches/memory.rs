@@ -310,8 +310,22 @@ fn scaling_report() {
     }
 }
 
+/// What validation and planning alone cost: the domain work inside every create.
+fn bench_core(c: &mut Criterion) {
+    let (rules, case, actor) = (rules(), case(0), actor());
+    let counter = AtomicU64::new(0);
+    c.bench_function("core-plan_create_one", |b| {
+        b.iter_batched(
+            || contact(counter.fetch_add(1, Ordering::Relaxed) as usize),
+            |input| plan::create(&rules, &case, input, &actor),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+}
+
 fn main() {
     let mut c = criterion();
+    bench_core(&mut c);
     bench_writes(&mut c);
     bench_reads(&mut c);
     c.final_summary();
@@ -328,4 +342,7 @@ fn main() {
         ],
     );
     scaling_report();
+    if let Some(ns) = renraku_benches::median_ns("core-plan_create_one", "") {
+        println!("\ncore: validating and planning one complete contact takes {}", renraku_benches::time(ns));
+    }
 }
