@@ -29,7 +29,7 @@
 //! Each behaviour function takes an `Arc<dyn ContactRepository>` and panics with a message
 //! naming the broken rule.
 
-#![allow(clippy::missing_panics_doc, missing_docs)]
+#![allow(clippy::missing_panics_doc)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -230,6 +230,7 @@ async fn assert_case_untouched(repo: &Repo, case: &CaseId) {
 
 // ---------------------------------------------------------------- create and validation
 
+/// Behaviour: Create round trips every field.
 pub async fn create_round_trips_every_field(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -250,6 +251,7 @@ pub async fn create_round_trips_every_field(repo: Repo) {
     assert_eq!(loaded, created, "a contact reads back exactly as it was stored");
 }
 
+/// Behaviour: Create normalizes text.
 pub async fn create_normalizes_text(repo: Repo) {
     let case = fresh_case();
     let input = NewContact {
@@ -267,6 +269,7 @@ pub async fn create_normalizes_text(repo: Repo) {
     assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
 }
 
+/// Behaviour: Create rejects an empty contact.
 pub async fn create_rejects_an_empty_contact(repo: Repo) {
     let case = fresh_case();
     let input = NewContact {
@@ -281,6 +284,7 @@ pub async fn create_rejects_an_empty_contact(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: Create rejects control characters.
 pub async fn create_rejects_control_characters(repo: Repo) {
     let case = fresh_case();
     for field in ContactField::ALL {
@@ -294,6 +298,7 @@ pub async fn create_rejects_control_characters(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: Create counts lengths in characters.
 pub async fn create_counts_lengths_in_characters(repo: Repo) {
     let case = fresh_case();
     let letters = |n: usize| "é".repeat(n);
@@ -329,6 +334,7 @@ pub async fn create_counts_lengths_in_characters(repo: Repo) {
     );
 }
 
+/// Behaviour: Names accept letters marks and punctuation.
 pub async fn names_accept_letters_marks_and_punctuation(repo: Repo) {
     let case = fresh_case();
     for name in
@@ -346,6 +352,7 @@ pub async fn names_accept_letters_marks_and_punctuation(repo: Repo) {
     assert_eq!(created.last_name.as_deref(), Some("Nguyễn"), "names are stored NFC");
 }
 
+/// Behaviour: Names reject digits and symbols.
 pub async fn names_reject_digits_and_symbols(repo: Repo) {
     let case = fresh_case();
     for name in ["R2D2", "<b>Ada</b>", "Ada;", "ada@example.org", "Ada_Lovelace", "Ada!"] {
@@ -360,6 +367,7 @@ pub async fn names_reject_digits_and_symbols(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: Phone keeps the entry and its E.164 form.
 pub async fn phone_keeps_the_entry_and_its_e164_form(repo: Repo) {
     let case = fresh_case();
     for (entered, e164) in [
@@ -377,6 +385,7 @@ pub async fn phone_keeps_the_entry_and_its_e164_form(repo: Repo) {
     }
 }
 
+/// Behaviour: Phone rejects invalid numbers.
 pub async fn phone_rejects_invalid_numbers(repo: Repo) {
     let case = fresh_case();
     for bad in ["12", "+49 0", "not a number", "+1 555", "+999 123456789", "030 12"] {
@@ -390,6 +399,7 @@ pub async fn phone_rejects_invalid_numbers(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: Email is validated and kept as entered.
 pub async fn email_is_validated_and_kept_as_entered(repo: Repo) {
     let case = fresh_case();
     for bad in
@@ -409,6 +419,7 @@ pub async fn email_is_validated_and_kept_as_entered(repo: Repo) {
     }
 }
 
+/// Behaviour: Validation errors never contain values.
 pub async fn validation_errors_never_contain_values(repo: Repo) {
     let case = fresh_case();
     let input = NewContact {
@@ -434,6 +445,7 @@ pub async fn validation_errors_never_contain_values(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: `create_many` stores all in order.
 pub async fn create_many_stores_all_in_order(repo: Repo) {
     let case = fresh_case();
     let inputs: Vec<_> =
@@ -450,6 +462,7 @@ pub async fn create_many_stores_all_in_order(repo: Repo) {
     assert!(events.iter().all(|e| e.action == AuditAction::Created));
 }
 
+/// Behaviour: `create_many` is atomic and names every invalid row.
 pub async fn create_many_is_atomic_and_names_every_invalid_row(repo: Repo) {
     let case = fresh_case();
     let inputs = vec![
@@ -471,6 +484,7 @@ pub async fn create_many_is_atomic_and_names_every_invalid_row(repo: Repo) {
     assert_case_untouched(&repo, &case).await;
 }
 
+/// Behaviour: `create_many` of nothing stores nothing.
 pub async fn create_many_of_nothing_stores_nothing(repo: Repo) {
     let case = fresh_case();
     assert!(repo.create_many(&case, Vec::new(), &clerk()).await.expect("empty batch").is_empty());
@@ -506,6 +520,7 @@ pub async fn create_many_of_a_large_batch_is_atomic(repo: Repo) {
 
 // ---------------------------------------------------------------- reading
 
+/// Behaviour: Contacts are invisible through other cases.
 pub async fn contacts_are_invisible_through_other_cases(repo: Repo) {
     let (case, other) = (fresh_case(), fresh_case());
     let contact = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -521,12 +536,14 @@ pub async fn contacts_are_invisible_through_other_cases(repo: Repo) {
     assert_eq!(repo.get(&case, contact.id).await.expect("still there"), contact, "nothing changed");
 }
 
+/// Behaviour: Get of an unknown contact is not found.
 pub async fn get_of_an_unknown_contact_is_not_found(repo: Repo) {
     let case = fresh_case();
     repo.create(&case, named("Ada"), &clerk()).await.expect("create");
     assert_not_found(repo.get(&case, ContactId::new()).await, "unknown id");
 }
 
+/// Behaviour: List pages in creation order.
 pub async fn list_pages_in_creation_order(repo: Repo) {
     let case = fresh_case();
     let mut created = Vec::new();
@@ -546,6 +563,7 @@ pub async fn list_pages_in_creation_order(repo: Repo) {
     assert_eq!(exact.len(), 1, "a full last page has no next cursor");
 }
 
+/// Behaviour: List walk sees every contact once during inserts.
 pub async fn list_walk_sees_every_contact_once_during_inserts(repo: Repo) {
     let case = fresh_case();
     let inputs = (0..40).map(|i| named("Ada").with(ContactField::Relationship, format!("{i}"))).collect();
@@ -582,6 +600,7 @@ pub async fn list_walk_sees_every_contact_once_during_inserts(repo: Repo) {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "in id order");
 }
 
+/// Behaviour: List of an unknown case is empty.
 pub async fn list_of_an_unknown_case_is_empty(repo: Repo) {
     let page = repo.list(&fresh_case(), PageRequest::default()).await.expect("list");
     assert!(page.items.is_empty());
@@ -590,6 +609,7 @@ pub async fn list_of_an_unknown_case_is_empty(repo: Repo) {
 
 // ---------------------------------------------------------------- update
 
+/// Behaviour: Update sets and clears fields.
 pub async fn update_sets_and_clears_fields(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -611,6 +631,7 @@ pub async fn update_sets_and_clears_fields(repo: Repo) {
     assert_eq!(repo.get(&case, created.id).await.expect("get"), updated);
 }
 
+/// Behaviour: Update that changes nothing changes nothing.
 pub async fn update_that_changes_nothing_changes_nothing(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -635,6 +656,7 @@ pub async fn update_that_changes_nothing_changes_nothing(repo: Repo) {
     assert_eq!(events.len(), 2, "only the two creates are recorded: {events:?}");
 }
 
+/// Behaviour: Update with a stale version conflicts.
 pub async fn update_with_a_stale_version_conflicts(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -654,6 +676,7 @@ pub async fn update_with_a_stale_version_conflicts(repo: Repo) {
     assert!(matches!(future, Err(Error::Conflict { expected: Some(9), current: 2 })), "{future:?}");
 }
 
+/// Behaviour: Update cannot leave no one to contact.
 pub async fn update_cannot_leave_no_one_to_contact(repo: Repo) {
     let case = fresh_case();
     let created = repo
@@ -680,6 +703,7 @@ pub async fn update_cannot_leave_no_one_to_contact(repo: Repo) {
     assert_eq!(audit_of(&repo, &case).await.len(), 1);
 }
 
+/// Behaviour: Update validates fields.
 pub async fn update_validates_fields(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -698,6 +722,7 @@ pub async fn update_validates_fields(repo: Repo) {
     assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
 }
 
+/// Behaviour: Update of an unknown contact is not found.
 pub async fn update_of_an_unknown_contact_is_not_found(repo: Repo) {
     let case = fresh_case();
     repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -707,6 +732,7 @@ pub async fn update_of_an_unknown_contact_is_not_found(repo: Repo) {
     assert_eq!(audit_of(&repo, &case).await.len(), 1);
 }
 
+/// Behaviour: Update recomputes the E.164 phone.
 pub async fn update_recomputes_the_e164_phone(repo: Repo) {
     let case = fresh_case();
     let created = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -723,6 +749,7 @@ pub async fn update_recomputes_the_e164_phone(repo: Repo) {
 
 // ---------------------------------------------------------------- delete and erase
 
+/// Behaviour: Delete removes the contact and records it.
 pub async fn delete_removes_the_contact_and_records_it(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -738,6 +765,7 @@ pub async fn delete_removes_the_contact_and_records_it(repo: Repo) {
     assert_eq!(deleted.changed_fields, ContactField::ALL, "a delete names every field that had a value");
 }
 
+/// Behaviour: Delete with a stale version conflicts.
 pub async fn delete_with_a_stale_version_conflicts(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -757,6 +785,7 @@ pub async fn delete_with_a_stale_version_conflicts(repo: Repo) {
     assert_eq!(audit_of(&repo, &case).await.len(), 2);
 }
 
+/// Behaviour: Delete of an unknown contact is not found.
 pub async fn delete_of_an_unknown_contact_is_not_found(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -767,6 +796,7 @@ pub async fn delete_of_an_unknown_contact_is_not_found(repo: Repo) {
     assert_eq!(audit_of(&repo, &case).await.len(), 2, "one create, one delete");
 }
 
+/// Behaviour: `erase_case` removes every contact with one event.
 pub async fn erase_case_removes_every_contact_with_one_event(repo: Repo) {
     let (case, other) = (fresh_case(), fresh_case());
     let inputs = vec![complete_contact(), named("Ada"), named("Grace")];
@@ -784,6 +814,7 @@ pub async fn erase_case_removes_every_contact_with_one_event(repo: Repo) {
     assert_eq!(repo.list_all(&other).await.expect("list"), [survivor], "other cases are untouched");
 }
 
+/// Behaviour: Erase of a case without contacts records nothing.
 pub async fn erase_of_a_case_without_contacts_records_nothing(repo: Repo) {
     let case = fresh_case();
     assert_eq!(repo.erase_case(&case, &clerk()).await.expect("erase"), 0);
@@ -792,6 +823,7 @@ pub async fn erase_of_a_case_without_contacts_records_nothing(repo: Repo) {
 
 // ---------------------------------------------------------------- case summary
 
+/// Behaviour: Case summary counts and times.
 pub async fn case_summary_counts_and_times(repo: Repo) {
     let case = fresh_case();
     let first = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -812,6 +844,7 @@ pub async fn case_summary_counts_and_times(repo: Repo) {
     assert_eq!(summary.last_changed_at, deleted_at, "a delete changes the case");
 }
 
+/// Behaviour: Case without contacts is not found.
 pub async fn case_without_contacts_is_not_found(repo: Repo) {
     let case = fresh_case();
     assert_not_found(repo.case(&case).await, "unknown case");
@@ -822,6 +855,7 @@ pub async fn case_without_contacts_is_not_found(repo: Repo) {
 
 // ---------------------------------------------------------------- audit
 
+/// Behaviour: Audit trail records each change exactly.
 pub async fn audit_trail_records_each_change_exactly(repo: Repo) {
     let case = fresh_case();
     let input = NewContact {
@@ -869,6 +903,7 @@ pub async fn audit_trail_records_each_change_exactly(repo: Repo) {
     assert!(events.windows(2).all(|w| w[0].id < w[1].id && w[0].at <= w[1].at), "oldest first");
 }
 
+/// Behaviour: Audit events hold no values.
 pub async fn audit_events_hold_no_values(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
@@ -888,6 +923,7 @@ pub async fn audit_events_hold_no_values(repo: Repo) {
     }
 }
 
+/// Behaviour: Audit trail pages.
 pub async fn audit_trail_pages(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -904,6 +940,7 @@ pub async fn audit_trail_pages(repo: Repo) {
     assert_eq!((empty.items.len(), empty.next), (0, None));
 }
 
+/// Behaviour: Audit trail survives erasure.
 pub async fn audit_trail_survives_erasure(repo: Repo) {
     let case = fresh_case();
     repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -920,6 +957,7 @@ async fn find_all(repo: &Repo, query: ContactQuery) -> Vec<Contact> {
     walk(async |request| repo.find(query.clone(), request).await.expect("find"), 2).await.concat()
 }
 
+/// Behaviour: `find` by phone matches any formatting.
 pub async fn find_by_phone_matches_any_formatting(repo: Repo) {
     let (a, b) = (fresh_case(), fresh_case());
     let first = repo
@@ -940,6 +978,7 @@ pub async fn find_by_phone_matches_any_formatting(repo: Repo) {
     assert!(find_all(&repo, ContactQuery::Phone("+49 30 1111111".into())).await.is_empty());
 }
 
+/// Behaviour: `find` by email ignores case.
 pub async fn find_by_email_ignores_case(repo: Repo) {
     let (a, b) = (fresh_case(), fresh_case());
     let first = repo
@@ -961,6 +1000,7 @@ pub async fn find_by_email_ignores_case(repo: Repo) {
     );
 }
 
+/// Behaviour: `find` by name prefix ignores case.
 pub async fn find_by_name_prefix_ignores_case(repo: Repo) {
     let case = fresh_case();
     let nguyen = repo
@@ -989,6 +1029,7 @@ pub async fn find_by_name_prefix_ignores_case(repo: Repo) {
     assert_eq!(find_all(&repo, ContactQuery::NamePrefix("Ma".into())).await, [ma]);
 }
 
+/// Behaviour: Find crosses cases and pages.
 pub async fn find_crosses_cases_and_pages(repo: Repo) {
     let mut expected = Vec::new();
     for _ in 0..5 {
@@ -1015,6 +1056,7 @@ pub async fn find_crosses_cases_and_pages(repo: Repo) {
     assert_eq!(cases.len(), 5);
 }
 
+/// Behaviour: Find rejects blank and invalid queries.
 pub async fn find_rejects_blank_and_invalid_queries(repo: Repo) {
     for query in [
         ContactQuery::Phone("  ".into()),
@@ -1029,6 +1071,7 @@ pub async fn find_rejects_blank_and_invalid_queries(repo: Repo) {
     }
 }
 
+/// Behaviour: Find skips deleted and erased contacts.
 pub async fn find_skips_deleted_and_erased_contacts(repo: Repo) {
     let (a, b) = (fresh_case(), fresh_case());
     let deleted = repo
@@ -1052,6 +1095,7 @@ pub async fn find_skips_deleted_and_erased_contacts(repo: Repo) {
 
 const WRITERS: u64 = 16;
 
+/// Behaviour: Concurrent updates with versions have one winner per version.
 pub async fn concurrent_updates_with_versions_have_one_winner_per_version(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -1088,6 +1132,7 @@ pub async fn concurrent_updates_with_versions_have_one_winner_per_version(repo: 
     assert_eq!(updates as u64, WRITERS);
 }
 
+/// Behaviour: Concurrent updates without version are all applied.
 pub async fn concurrent_updates_without_version_are_all_applied(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -1113,6 +1158,7 @@ pub async fn concurrent_updates_without_version_are_all_applied(repo: Repo) {
     assert!(matches!(last.relationship, Some(ref r) if r.starts_with("writer ")));
 }
 
+/// Behaviour: Concurrent creates are all stored.
 pub async fn concurrent_creates_are_all_stored(repo: Repo) {
     let case = fresh_case();
     let mut tasks = tokio::task::JoinSet::new();

@@ -43,7 +43,7 @@ const REMEMBERED_TOKENS: usize = 10_000;
 /// Verifying an RS256 signature costs far more than serving a page, and a browser sends
 /// the same token with every request. So the verifier remembers the tokens it verified
 /// (by their SHA-256, never the token itself) until they expire, up to
-/// [`REMEMBERED_TOKENS`] of them; a token it refused is checked again each time.
+/// 10,000 of them; a token it refused is checked again each time.
 #[derive(Clone)]
 pub struct JwtVerifier {
     key: DecodingKey,
