@@ -8,11 +8,5 @@ mod common;
 /// The store these tests run on.
 const STORE: common::Store = common::Store::Postgres;
 
-#[path = "http/api.rs"]
-mod api;
-#[path = "http/auth.rs"]
-mod auth;
-#[path = "http/pages.rs"]
-mod pages;
-#[path = "http/safety.rs"]
-mod safety;
+#[path = "http/postgres.rs"]
+mod postgres;
