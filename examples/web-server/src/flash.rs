@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::{AppState, append_cookie, cookie};
+use crate::{AppState, append_cookie, cookie, remove_cookie};
 
 /// The name of the flash cookie.
 pub(crate) const COOKIE: &str = "renraku_flash";
@@ -100,9 +100,7 @@ pub(crate) async fn take(State(state): State<AppState>, mut request: Request, ne
         .iter()
         .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{COOKIE}="))));
     if incoming.is_some() && is_page && !sets_flash {
-        let mut removal = cookie(COOKIE, "", state.secure_cookies());
-        removal.make_removal();
-        append_cookie(response.headers_mut(), removal);
+        remove_cookie(response.headers_mut(), COOKIE, state.secure_cookies());
     }
     response
 }

@@ -161,6 +161,13 @@ pub(crate) fn append_cookie(headers: &mut HeaderMap, cookie: Cookie<'_>) {
     }
 }
 
+/// Appends a `Set-Cookie` that deletes the cookie `name` in the browser.
+pub(crate) fn remove_cookie(headers: &mut HeaderMap, name: &'static str, secure: bool) {
+    let mut removal = cookie(name, "", secure);
+    removal.make_removal();
+    append_cookie(headers, removal);
+}
+
 /// The stylesheet, compiled into the binary.
 async fn stylesheet() -> Response {
     (

@@ -18,7 +18,7 @@ use crate::views::{
     DeletePage, ErasePage, HomePage, Layout, Row, SessionPage, contact_errors, contact_href, form_fields,
     label,
 };
-use crate::{AppState, append_cookie, cookie};
+use crate::{AppState, append_cookie, cookie, remove_cookie};
 
 /// How many contacts or audit events one page lists.
 const PAGE_SIZE: u32 = 20;
@@ -390,9 +390,7 @@ async fn sign_in(
 
 async fn sign_out(State(state): State<AppState>, CsrfForm(NoFields {}): CsrfForm<NoFields>) -> Response {
     let mut response = flash::redirect("/", Flash::SignedOut, &state);
-    let mut removal = cookie(SESSION_COOKIE, "", state.secure_cookies());
-    removal.make_removal();
-    append_cookie(response.headers_mut(), removal);
+    remove_cookie(response.headers_mut(), SESSION_COOKIE, state.secure_cookies());
     response
 }
 
