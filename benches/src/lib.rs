@@ -5,6 +5,7 @@
 //! `--bench memory` / `--bench postgres`. The PostgreSQL benchmarks use `DATABASE_URL`, or
 //! start a throwaway server as the tests do.
 
+#![forbid(unsafe_code)]
 #![allow(clippy::missing_panics_doc, clippy::print_stdout)]
 
 use std::fmt::Write as _;

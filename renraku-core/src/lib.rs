@@ -49,6 +49,7 @@
 //! - `testkit`: the conformance suite every backend must pass, and the
 //!   `conformance_tests!` macro that runs it. It wipes data and is not covered by semver.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod actor;

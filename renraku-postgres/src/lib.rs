@@ -55,6 +55,8 @@
 //! - `testkit`: [`testkit`] starts a throwaway PostgreSQL server for tests and builds
 //!   fresh repositories on it.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;

@@ -20,6 +20,8 @@
 //!
 //! See the README of `examples/web-server` for the routes and the configuration.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
