@@ -15,8 +15,8 @@ use crate::flash::{self, Flash, see_other};
 use crate::forms::ContactForm;
 use crate::views::{
     AuditPage, AuditRow, CasePage, ConflictPage, ContactFormPage, ContactPage, ContactRow, ContactView,
-    DeletePage, ErasePage, HomePage, Layout, Row, SessionPage, contact_errors, contact_href, form_fields,
-    label,
+    DeletePage, ErasePage, HomePage, Layout, Pager, Row, SessionPage, contact_errors, contact_href,
+    form_fields, label,
 };
 use crate::{AppState, append_cookie, cookie, remove_cookie};
 
@@ -97,8 +97,7 @@ async fn case_page(
     Ok(CasePage {
         layout: session.layout,
         rows: page.items.iter().map(ContactRow::new).collect(),
-        first_page: request.after.map(|_| format!("/cases/{case_id}")),
-        next_page: page.next.map(|cursor| format!("/cases/{case_id}?after={cursor}")),
+        pager: Pager::new(&format!("/cases/{case_id}"), request, &page),
         case_id: case_id.to_string(),
     })
 }
@@ -277,8 +276,7 @@ async fn audit_page(
     Ok(AuditPage {
         layout: session.layout,
         rows: page.items.iter().map(AuditRow::new).collect(),
-        first_page: request.after.map(|_| format!("/cases/{case_id}/audit")),
-        next_page: page.next.map(|cursor| format!("/cases/{case_id}/audit?after={cursor}")),
+        pager: Pager::new(&format!("/cases/{case_id}/audit"), request, &page),
         case_id: case_id.to_string(),
     })
 }

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use renraku_core::validation::max_chars;
-use renraku_core::{Actor, AuditEvent, CaseId, Contact, ContactField, ValidationErrors};
+use renraku_core::{Actor, AuditEvent, CaseId, Contact, ContactField, Page, PageRequest, ValidationErrors};
 
 use crate::AppState;
 use crate::csrf::CsrfToken;
@@ -254,8 +254,7 @@ pub(crate) struct CasePage {
     pub(crate) layout: Layout,
     pub(crate) case_id: String,
     pub(crate) rows: Vec<ContactRow>,
-    pub(crate) first_page: Option<String>,
-    pub(crate) next_page: Option<String>,
+    pub(crate) pager: Pager,
 }
 
 /// The contact form: new, edit, and both again with errors.
@@ -308,8 +307,25 @@ pub(crate) struct AuditPage {
     pub(crate) layout: Layout,
     pub(crate) case_id: String,
     pub(crate) rows: Vec<AuditRow>,
-    pub(crate) first_page: Option<String>,
-    pub(crate) next_page: Option<String>,
+    pub(crate) pager: Pager,
+}
+
+/// The links under a paged table (`templates/pager.html`): back to the first page when this
+/// is not it, and on to the next page when there is one.
+#[derive(Debug)]
+pub(crate) struct Pager {
+    pub(crate) first: Option<String>,
+    pub(crate) next: Option<String>,
+}
+
+impl Pager {
+    /// The links of `page`, fetched with `request`, of the listing at `path`.
+    pub(crate) fn new<T>(path: &str, request: PageRequest, page: &Page<T>) -> Self {
+        Self {
+            first: request.after.map(|_| path.to_owned()),
+            next: page.next.map(|cursor| format!("{path}?after={cursor}")),
+        }
+    }
 }
 
 /// `GET /cases/{case_id}/erase`.
