@@ -119,7 +119,7 @@ impl HandWritten {
     async fn copy(&self, case: &CaseId, inputs: Vec<NewContact>) -> usize {
         let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
         let (mut contacts, mut events) = (String::new(), String::new());
-        for ContactChange { contact: c, event: e } in &changes {
+        for ContactChange { contact: c, event: e, .. } in &changes {
             let text = |v: Option<&str>| v.map_or_else(|| "\\N".to_owned(), copy_escape);
             let folded = |v: &Option<String>| v.as_deref().map(fold_case);
             let columns = [

@@ -69,12 +69,12 @@ pub mod validation;
 pub use actor::Actor;
 pub use audit::{AuditAction, AuditEvent};
 pub use case::Case;
-pub use contact::{Contact, ContactField, ContactPatch, FieldPatch, NewContact, UnknownName};
+pub use contact::{Contact, ContactField, ContactPatch, FieldKind, FieldPatch, NewContact, UnknownName};
 pub use error::{BoxError, Error, IdKind, Result};
 pub use id::{AuditEventId, CaseId, ContactId};
 pub use page::{Cursor, Page, PageLimit, PageRequest};
 #[cfg(feature = "mock")]
 pub use repository::MockContactRepository;
 pub use repository::{ContactRepository, ContactRepositoryExt};
-pub use search::{ContactQuery, SearchKey};
+pub use search::{ContactQuery, SearchKey, SearchKeys};
 pub use validation::{CheckedPatch, ContactDraft, FieldError, PhoneRegion, Rules, ValidationErrors};

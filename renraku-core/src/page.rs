@@ -162,6 +162,37 @@ impl PageRequest {
     pub fn next<T>(&self, page: &Page<T>) -> Option<Self> {
         page.next.map(|cursor| Self::after(cursor, self.limit))
     }
+
+    /// Fetches this page and every page after it with `fetch`, and returns their items page
+    /// by page: the one loop that walks a listing.
+    ///
+    /// ```
+    /// use renraku_core::{CaseId, ContactRepository, PageLimit, PageRequest};
+    ///
+    /// async fn count(repo: &dyn ContactRepository, case: &CaseId) -> renraku_core::Result<usize> {
+    ///     let pages = PageRequest::first(PageLimit::MAX).walk(|page| repo.list(case, page)).await?;
+    ///     Ok(pages.iter().map(Vec::len).sum())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// The first error of `fetch`.
+    pub async fn walk<T, E, F>(self, mut fetch: impl FnMut(Self) -> F) -> Result<Vec<Vec<T>>, E>
+    where
+        F: Future<Output = Result<Page<T>, E>>,
+    {
+        let mut request = self;
+        let mut pages = Vec::new();
+        loop {
+            let page = fetch(request).await?;
+            let next = request.next(&page);
+            pages.push(page.items);
+            match next {
+                Some(next) => request = next,
+                None => return Ok(pages),
+            }
+        }
+    }
 }
 
 /// One page of a listing.

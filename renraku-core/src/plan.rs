@@ -34,16 +34,25 @@ use crate::audit::{AuditAction, AuditEvent};
 use crate::contact::{Contact, ContactField, FieldPatch, NewContact};
 use crate::error::Error;
 use crate::id::{AuditEventId, CaseId, ContactId};
+use crate::search::SearchKeys;
 use crate::validation::{CheckedPatch, ContactDraft, Rules, ValidationErrors, empty_contact};
 
-/// A contact's new state and the audit event that records the change: store both, in one
-/// atomic step.
+/// A contact's new state, the keys it is found by, and the audit event that records the
+/// change: store all three, in one atomic step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactChange {
     /// The contact as it must be stored.
     pub contact: Contact,
+    /// The search keys of the new state, to store beside it.
+    pub keys: SearchKeys,
     /// The event to store with it.
     pub event: AuditEvent,
+}
+
+impl ContactChange {
+    fn new(contact: Contact, event: AuditEvent) -> Self {
+        Self { keys: SearchKeys::of(&contact), contact, event }
+    }
 }
 
 /// The current time, truncated to microseconds: the precision every backend can store, so
@@ -97,27 +106,11 @@ fn create_from_draft(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> ContactChange {
-    let ContactDraft { fields, phone_e164 } = draft;
-    let contact = Contact {
-        id: ContactId::new(),
-        case_id: case_id.clone(),
-        title: fields.title,
-        first_name: fields.first_name,
-        last_name: fields.last_name,
-        phone: fields.phone,
-        phone_e164,
-        email: fields.email,
-        address: fields.address,
-        relationship: fields.relationship,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-        created_by: actor.clone(),
-        updated_by: actor.clone(),
-    };
+    let ContactDraft { values, phone_e164 } = draft;
+    let contact = Contact::first_version(ContactId::new(), case_id.clone(), values, phone_e164, at, actor);
     let changed = contact.present_fields().collect();
     let event = event(&contact.case_id, Some(contact.id), AuditAction::Created, actor, changed, at);
-    ContactChange { contact, event }
+    ContactChange::new(contact, event)
 }
 
 /// Fails with [`Error::Conflict`] unless `expected` is `None` or the current version.
@@ -173,7 +166,7 @@ pub fn update(
     next.updated_at = at;
     next.updated_by = actor.clone();
     let event = event(&next.case_id, Some(next.id), AuditAction::Updated, actor, changed, at);
-    Ok(Some(ContactChange { contact: next, event }))
+    Ok(Some(ContactChange::new(next, event)))
 }
 
 /// Checks a delete of the current state of a contact and builds its audit event, which

@@ -251,17 +251,17 @@ pub trait ContactRepositoryExt: ContactRepository {
     /// # Errors
     /// As [`ContactRepository::list`].
     async fn list_all(&self, case_id: &CaseId) -> Result<Vec<Contact>, Error> {
-        let mut request = PageRequest::first(PageLimit::MAX);
-        let mut all = Vec::new();
-        loop {
-            let page = self.list(case_id, request).await?;
-            let next = request.next(&page);
-            all.extend(page.items);
-            match next {
-                Some(next) => request = next,
-                None => return Ok(all),
-            }
-        }
+        let pages = PageRequest::first(PageLimit::MAX).walk(|page| self.list(case_id, page)).await?;
+        Ok(pages.concat())
+    }
+
+    /// The whole audit trail of a case, walking all pages.
+    ///
+    /// # Errors
+    /// As [`ContactRepository::audit_trail`].
+    async fn audit_trail_all(&self, case_id: &CaseId) -> Result<Vec<AuditEvent>, Error> {
+        let pages = PageRequest::first(PageLimit::MAX).walk(|page| self.audit_trail(case_id, page)).await?;
+        Ok(pages.concat())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::contact::{Contact, ContactField};
+use crate::contact::{Contact, ContactField, Redacted};
 use crate::error::Error;
 use crate::validation::{FieldError, Rules, ValidationErrors, code, fold_case, max_chars, normalize};
 
@@ -62,7 +62,18 @@ impl SearchKey {
         }
     }
 
-    /// Whether `contact` matches: the reference semantics every backend implements.
+    /// Whether a contact with these search keys matches: the reference semantics every
+    /// backend implements.
+    #[must_use]
+    pub fn matches_keys(&self, keys: &SearchKeys) -> bool {
+        match self {
+            Self::Phone(e164) => keys.phone.as_deref() == Some(e164.as_str()),
+            Self::Email(email) => keys.email.as_deref() == Some(email.as_str()),
+            Self::NamePrefix(prefix) => keys.names().any(|name| name.starts_with(prefix.as_str())),
+        }
+    }
+
+    /// Whether `contact` matches: [`matches_keys`](Self::matches_keys) with its keys.
     ///
     /// ```
     /// # use renraku_core::{Actor, CaseId, ContactQuery, NewContact, Rules, plan};
@@ -77,14 +88,65 @@ impl SearchKey {
     /// ```
     #[must_use]
     pub fn matches(&self, contact: &Contact) -> bool {
-        match self {
-            Self::Phone(e164) => contact.phone_e164.as_deref() == Some(e164.as_str()),
-            Self::Email(email) => contact.email.as_deref().map(fold_case).as_deref() == Some(email.as_str()),
-            Self::NamePrefix(prefix) => [&contact.first_name, &contact.last_name]
-                .into_iter()
-                .flatten()
-                .any(|name| fold_case(name).starts_with(prefix.as_str())),
+        self.matches_keys(&SearchKeys::of(contact))
+    }
+}
+
+/// The keys a contact is found by: its E.164 phone number, its case-folded email address
+/// and its case-folded first and last names.
+///
+/// Derived from a [`Contact`] in one place, here: a backend stores them beside the contact
+/// (every [`ContactChange`](crate::plan::ContactChange) carries them) and compares them
+/// with a [`SearchKey`], never computing them itself. `Debug` redacts them.
+///
+/// ```
+/// # use renraku_core::{Actor, CaseId, NewContact, Rules, SearchKeys, plan};
+/// # let (case, actor) = (CaseId::new("7")?, Actor::new("clerk")?);
+/// let input = NewContact { last_name: Some("Nguyễn".into()), email: Some("Ada@Example.ORG".into()), ..NewContact::default() };
+/// let change = plan::create(&Rules::default(), &case, input, &actor)?;
+/// assert_eq!(change.keys, SearchKeys::of(&change.contact));
+/// assert_eq!(change.keys.email.as_deref(), Some("ada@example.org"));
+/// assert_eq!(change.keys.last_name.as_deref(), Some("nguyễn"));
+/// # Ok::<(), renraku_core::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct SearchKeys {
+    /// The phone number in E.164 form.
+    pub phone: Option<String>,
+    /// The case-folded email address.
+    pub email: Option<String>,
+    /// The case-folded first name.
+    pub first_name: Option<String>,
+    /// The case-folded last name.
+    pub last_name: Option<String>,
+}
+
+impl SearchKeys {
+    /// The keys of `contact`.
+    #[must_use]
+    pub fn of(contact: &Contact) -> Self {
+        Self {
+            phone: contact.phone_e164.clone(),
+            email: contact.email.as_deref().map(fold_case),
+            first_name: contact.first_name.as_deref().map(fold_case),
+            last_name: contact.last_name.as_deref().map(fold_case),
         }
+    }
+
+    /// The name keys that are present: a name-prefix search compares each.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        [&self.first_name, &self.last_name].into_iter().flatten().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for SearchKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SearchKeys")
+            .field("phone", &Redacted(&self.phone))
+            .field("email", &Redacted(&self.email))
+            .field("first_name", &Redacted(&self.first_name))
+            .field("last_name", &Redacted(&self.last_name))
+            .finish()
     }
 }
 

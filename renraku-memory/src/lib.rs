@@ -63,10 +63,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use renraku_core::plan::{self, ContactChange};
-use renraku_core::validation::fold_case;
 use renraku_core::{
     Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey,
+    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
 };
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
@@ -130,8 +129,8 @@ impl fmt::Debug for MemoryContactRepository {
 #[derive(Default)]
 struct Store {
     cases: HashMap<CaseId, CaseData>,
-    /// Where each contact lives, for search results.
-    locations: HashMap<ContactId, CaseId>,
+    /// Where each contact lives and the keys it is indexed by, for search.
+    locations: HashMap<ContactId, (CaseId, SearchKeys)>,
     by_phone: HashMap<String, BTreeSet<ContactId>>,
     by_email: HashMap<String, BTreeSet<ContactId>>,
     /// Case-folded first and last names, for prefix search.
@@ -168,48 +167,51 @@ impl Store {
         case.audit.insert(event.id, event);
     }
 
-    fn put(&mut self, ContactChange { contact, event }: ContactChange) -> Contact {
-        match self.case_mut(&contact.case_id).contacts.insert(contact.id, contact.clone()) {
-            Some(old) if same_search_keys(&old, &contact) => {}
-            Some(old) => {
-                self.unindex(&old);
-                self.index(&contact);
-            }
-            None => self.index(&contact),
+    fn put(&mut self, ContactChange { contact, keys, event }: ContactChange) -> Contact {
+        let id = contact.id;
+        let old = self.case_mut(&contact.case_id).contacts.insert(id, contact.clone());
+        let unchanged =
+            old.is_some() && self.locations.get(&id).is_some_and(|(_, old_keys)| *old_keys == keys);
+        if !unchanged {
+            self.unindex(id);
+            self.index(&contact, keys);
         }
         self.record(event);
         contact
     }
 
     fn remove(&mut self, case_id: &CaseId, id: ContactId) {
-        if let Some(old) = self.cases.get_mut(case_id).and_then(|case| case.contacts.remove(&id)) {
-            self.unindex(&old);
+        if let Some(case) = self.cases.get_mut(case_id)
+            && case.contacts.remove(&id).is_some()
+        {
+            self.unindex(id);
         }
     }
 
-    fn index(&mut self, contact: &Contact) {
-        self.locations.insert(contact.id, contact.case_id.clone());
-        if let Some(e164) = &contact.phone_e164 {
-            self.by_phone.entry(e164.clone()).or_default().insert(contact.id);
+    fn index(&mut self, contact: &Contact, keys: SearchKeys) {
+        let id = contact.id;
+        if let Some(phone) = &keys.phone {
+            self.by_phone.entry(phone.clone()).or_default().insert(id);
         }
-        if let Some(email) = &contact.email {
-            self.by_email.entry(fold_case(email)).or_default().insert(contact.id);
+        if let Some(email) = &keys.email {
+            self.by_email.entry(email.clone()).or_default().insert(id);
         }
-        for name in [&contact.first_name, &contact.last_name].into_iter().flatten() {
-            self.by_name.insert((fold_case(name), contact.id));
+        for name in keys.names() {
+            self.by_name.insert((name.to_owned(), id));
         }
+        self.locations.insert(id, (contact.case_id.clone(), keys));
     }
 
-    fn unindex(&mut self, contact: &Contact) {
-        self.locations.remove(&contact.id);
-        if let Some(e164) = &contact.phone_e164 {
-            remove_from(&mut self.by_phone, e164, contact.id);
+    fn unindex(&mut self, id: ContactId) {
+        let Some((_, keys)) = self.locations.remove(&id) else { return };
+        if let Some(phone) = &keys.phone {
+            remove_from(&mut self.by_phone, phone, id);
         }
-        if let Some(email) = &contact.email {
-            remove_from(&mut self.by_email, &fold_case(email), contact.id);
+        if let Some(email) = &keys.email {
+            remove_from(&mut self.by_email, email, id);
         }
-        for name in [&contact.first_name, &contact.last_name].into_iter().flatten() {
-            self.by_name.remove(&(fold_case(name), contact.id));
+        for name in keys.names() {
+            self.by_name.remove(&(name.to_owned(), id));
         }
     }
 
@@ -233,12 +235,6 @@ impl Store {
             }
         }
     }
-}
-
-/// Whether two states of a contact are found by the same searches.
-fn same_search_keys(a: &Contact, b: &Contact) -> bool {
-    (&a.phone_e164, &a.email, &a.first_name, &a.last_name)
-        == (&b.phone_e164, &b.email, &b.first_name, &b.last_name)
 }
 
 fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {
@@ -367,7 +363,7 @@ impl ContactRepository for MemoryContactRepository {
         let items = store
             .matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1)
             .into_iter()
-            .filter_map(|id| store.locations.get(&id).and_then(|case| store.contact(case, id).ok()))
+            .filter_map(|id| store.locations.get(&id).and_then(|(case, _)| store.contact(case, id).ok()))
             .cloned()
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))

@@ -62,12 +62,6 @@ impl PgError {
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout(_)) || self.sqlstate() == Some("57014")
     }
-
-    /// Whether trying again on a fresh snapshot may succeed: a serialization failure or a
-    /// deadlock, which PostgreSQL resolves by failing one side.
-    pub(crate) fn is_transient_conflict(&self) -> bool {
-        matches!(self.sqlstate(), Some("40001" | "40P01"))
-    }
 }
 
 impl From<sqlx::Error> for PgError {

@@ -1,15 +1,37 @@
 //! The SQL of every operation, built once per repository for its schema.
+//!
+//! Column lists come from [`ContactField::ALL`]: a contact field's column is named after
+//! the field, so a new field needs a migration and nothing here.
 
 use std::time::Duration;
 
+use renraku_core::ContactField;
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
-/// The columns of a contact, in the order [`ContactRow`](crate::rows::ContactRow) reads them.
-const CONTACT_COLUMNS: &str = "case_id, id, title, first_name, last_name, phone, phone_e164, email, address, \
-     relationship, version, created_at, updated_at, created_by, updated_by";
+/// The columns of a contact before its fields, in the order
+/// [`ContactRow`](crate::rows::ContactRow) reads them.
+pub(crate) const LEADING_COLUMNS: [&str; 2] = ["case_id", "id"];
+
+/// The columns of a contact after its fields.
+pub(crate) const TRAILING_COLUMNS: [&str; 6] =
+    ["phone_e164", "version", "created_at", "updated_at", "created_by", "updated_by"];
+
+/// The case-folded search keys stored beside a contact (its E.164 phone is the phone key).
+const KEY_COLUMNS: [&str; 3] = ["email_key", "first_name_key", "last_name_key"];
 
 /// The columns of an audit event, in the order [`EventRow`](crate::rows::EventRow) reads them.
 const EVENT_COLUMNS: &str = "case_id, id, contact_id, action, actor, changed_fields, at";
+
+/// Every column a contact is read from, in [`ContactRow`](crate::rows::ContactRow) order.
+fn contact_columns() -> String {
+    let fields = ContactField::ALL.map(ContactField::name);
+    [&LEADING_COLUMNS[..], &fields[..], &TRAILING_COLUMNS[..]].concat().join(", ")
+}
+
+/// `$first, $first+1, …`: `count` parameters.
+fn params(first: usize, count: usize) -> Vec<String> {
+    (first..first + count).map(|n| format!("${n}")).collect()
+}
 
 /// Statements with the schema written in. Every one filters by `case_id` except the three
 /// cross-case searches.
@@ -19,6 +41,8 @@ pub(crate) struct Statements {
     pub(crate) begin: SqlStr,
     pub(crate) insert_contacts: SqlStr,
     pub(crate) select_contact: SqlStr,
+    /// The current state of a contact, locked until the transaction ends.
+    pub(crate) lock_contact: SqlStr,
     pub(crate) list_contacts: SqlStr,
     pub(crate) update_contact: SqlStr,
     pub(crate) delete_contact: SqlStr,
@@ -36,60 +60,32 @@ impl Statements {
     pub(crate) fn new(schema: &str, statement_timeout: Duration) -> Self {
         let s = format!("\"{schema}\"");
         let sql = |text: String| AssertSqlSafe(text).into_sql_str();
+        let columns = contact_columns();
+        let fields = ContactField::ALL.map(ContactField::name).join(", ");
+        let n = ContactField::COUNT;
+        let keys = KEY_COLUMNS.join(", ");
         Self {
             begin: sql(format!(
                 "BEGIN; SET LOCAL statement_timeout = {}",
                 statement_timeout.as_millis().max(1)
             )),
-            // One statement stores a batch of contacts and their `created` events: arrays
-            // in, `UNNEST` to rows. A data-modifying CTE always runs to completion.
-            insert_contacts: sql(format!(
-                "WITH stored AS (
-                    INSERT INTO {s}.contacts (case_id, id, title, first_name, last_name, phone, phone_e164,
-                        email, address, relationship, email_key, first_name_key, last_name_key, version,
-                        created_at, updated_at, created_by, updated_by)
-                    SELECT $1::text, c.id, c.title, c.first_name, c.last_name, c.phone, c.phone_e164, c.email,
-                        c.address, c.relationship, c.email_key, c.first_name_key, c.last_name_key, 1,
-                        c.at, c.at, $2::text, $2::text
-                    FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                        $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                        $15::timestamptz[])
-                        AS c(id, title, first_name, last_name, phone, phone_e164, email, address,
-                            relationship, email_key, first_name_key, last_name_key, at)
-                )
-                INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
-                SELECT $1::text, e.id, e.contact_id, 'created', $2::text, string_to_array(e.fields, ','), e.at
-                FROM UNNEST($16::uuid[], $3::uuid[], $17::text[], $15::timestamptz[])
-                    AS e(id, contact_id, fields, at)"
-            )),
-            select_contact: sql(format!(
-                "SELECT {CONTACT_COLUMNS} FROM {s}.contacts WHERE case_id = $1 AND id = $2"
+            insert_contacts: sql(insert_contacts(&s, &fields, &keys, n)),
+            select_contact: sql(format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2")),
+            lock_contact: sql(format!(
+                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2 FOR UPDATE"
             )),
             // The nil UUID sorts first, so `id > $2` with it is the first page.
             list_contacts: sql(format!(
-                "SELECT {CONTACT_COLUMNS} FROM {s}.contacts
-                WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
             )),
-            // The version is checked in the statement: a concurrent change makes it match
-            // no row, and the event is written only if the row was.
-            update_contact: sql(format!(
-                "WITH changed AS (
-                    UPDATE {s}.contacts SET title = $4, first_name = $5, last_name = $6, phone = $7,
-                        phone_e164 = $8, email = $9, address = $10, relationship = $11, email_key = $12,
-                        first_name_key = $13, last_name_key = $14, version = $15, updated_at = $16,
-                        updated_by = $17
-                    WHERE case_id = $1 AND id = $2 AND version = $3
-                    RETURNING id
-                )
-                INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
-                SELECT $1, $18, id, 'updated', $17, $19, $16 FROM changed"
-            )),
+            update_contact: sql(update_contact(&s, n)),
+            // The event columns are bound from the planned event: $4 to $9.
             delete_contact: sql(format!(
                 "WITH gone AS (
                     DELETE FROM {s}.contacts WHERE case_id = $1 AND id = $2 AND version = $3 RETURNING id
                 )
                 INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
-                SELECT $1, $4, id, 'deleted', $5, $6, $7 FROM gone"
+                SELECT $1, $4, $5, $6, $7, $8, $9 FROM gone"
             )),
             erase_case: sql(format!("DELETE FROM {s}.contacts WHERE case_id = $1")),
             insert_event: sql(format!(
@@ -105,16 +101,14 @@ impl Statements {
                 WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
             )),
             find_by_phone: sql(format!(
-                "SELECT {CONTACT_COLUMNS} FROM {s}.contacts
-                WHERE phone_e164 = $1 AND id > $2 ORDER BY id LIMIT $3"
+                "SELECT {columns} FROM {s}.contacts WHERE phone_e164 = $1 AND id > $2 ORDER BY id LIMIT $3"
             )),
             find_by_email: sql(format!(
-                "SELECT {CONTACT_COLUMNS} FROM {s}.contacts
-                WHERE email_key = $1 AND id > $2 ORDER BY id LIMIT $3"
+                "SELECT {columns} FROM {s}.contacts WHERE email_key = $1 AND id > $2 ORDER BY id LIMIT $3"
             )),
             // A prefix as a range [prefix, successor): both ends are index bounds in "C" order.
             find_by_name: sql(format!(
-                "SELECT {CONTACT_COLUMNS} FROM {s}.contacts
+                "SELECT {columns} FROM {s}.contacts
                 WHERE ((first_name_key >= $1 AND first_name_key < $2)
                     OR (last_name_key >= $1 AND last_name_key < $2))
                     AND id > $3
@@ -122,6 +116,75 @@ impl Statements {
             )),
         }
     }
+}
+
+/// One statement stores a batch of contacts and their `created` events: arrays in, `UNNEST`
+/// to rows. A data-modifying CTE always runs to completion.
+///
+/// Parameters: `$1` the case id, then one array per column of [`INSERT_ARRAYS`] (the `n`
+/// fields after the contact ids).
+fn insert_contacts(s: &str, fields: &str, keys: &str, n: usize) -> String {
+    let mut arrays: Vec<(&str, &str)> = vec![("id", "uuid")];
+    arrays.extend(ContactField::ALL.map(|f| (f.name(), "text")));
+    arrays.extend(INSERT_ARRAYS);
+    debug_assert_eq!(arrays.len(), n + 1 + INSERT_ARRAYS.len());
+    let unnest: Vec<String> =
+        arrays.iter().enumerate().map(|(i, (_, t))| format!("${}::{t}[]", i + 2)).collect();
+    let names: Vec<&str> = arrays.iter().map(|(name, _)| *name).collect();
+    format!(
+        "WITH c AS (
+            SELECT * FROM UNNEST({unnest}) AS c({names})
+        ), stored AS (
+            INSERT INTO {s}.contacts (case_id, id, {fields}, phone_e164, {keys}, version,
+                created_at, updated_at, created_by, updated_by)
+            SELECT $1::text, id, {fields}, phone_e164, {keys}, 1, at, at, actor, actor FROM c
+        )
+        INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
+        SELECT $1::text, event_id, id, event_action, event_actor, string_to_array(event_fields, ','), event_at
+        FROM c",
+        unnest = unnest.join(", "),
+        names = names.join(", "),
+    )
+}
+
+/// The arrays of a bulk insert after the contact ids and fields, with their element types.
+const INSERT_ARRAYS: [(&str, &str); 11] = [
+    ("phone_e164", "text"),
+    (KEY_COLUMNS[0], "text"),
+    (KEY_COLUMNS[1], "text"),
+    (KEY_COLUMNS[2], "text"),
+    ("at", "timestamptz"),
+    ("actor", "text"),
+    ("event_id", "uuid"),
+    ("event_action", "text"),
+    ("event_actor", "text"),
+    ("event_fields", "text"),
+    ("event_at", "timestamptz"),
+];
+
+/// Writes the new state of a contact if it is still at the version it was planned on (it
+/// is: the row is locked), and its event only if the row was written.
+///
+/// Parameters: `$1` case id, `$2` id, `$3` the version planned on; the `n` fields; then E.164
+/// phone, the three search keys, version, time and actor of the new state; then the event's
+/// id, contact id, action, actor, changed fields and time.
+fn update_contact(s: &str, n: usize) -> String {
+    let rest =
+        ["phone_e164", KEY_COLUMNS[0], KEY_COLUMNS[1], KEY_COLUMNS[2], "version", "updated_at", "updated_by"];
+    let columns = ContactField::ALL.map(ContactField::name).into_iter().chain(rest);
+    let set: Vec<String> =
+        columns.zip(params(4, n + rest.len())).map(|(c, p)| format!("{c} = {p}")).collect();
+    let event = params(4 + n + rest.len(), 6).join(", ");
+    format!(
+        "WITH changed AS (
+            UPDATE {s}.contacts SET {set}
+            WHERE case_id = $1 AND id = $2 AND version = $3
+            RETURNING id
+        )
+        INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
+        SELECT $1, {event} FROM changed",
+        set = set.join(", "),
+    )
 }
 
 /// The smallest string greater than every string that starts with `prefix`, in code point

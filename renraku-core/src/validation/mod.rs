@@ -16,15 +16,17 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
-use validator::Validate;
 
-use crate::contact::{ContactField, ContactPatch, FieldPatch, NewContact, contact_field};
+use crate::contact::{ContactField, ContactPatch, FieldKind, FieldPatch, FieldValues, NewContact};
 use crate::error::Error;
+
+mod field;
+mod phone;
+
+pub use phone::PhoneRegion;
 
 /// The stable error codes of [`FieldError::code`].
 pub mod code {
@@ -115,7 +117,7 @@ impl ValidationErrors {
         self.0.iter().filter(move |e| e.field == field)
     }
 
-    fn push(&mut self, error: FieldError) {
+    pub(crate) fn push(&mut self, error: FieldError) {
         self.0.push(error);
     }
 
@@ -182,47 +184,6 @@ impl fmt::Display for ValidationErrors {
     }
 }
 
-/// The region whose national phone numbers need no country code, such as `DE` or `US`.
-///
-/// ```
-/// use renraku_core::PhoneRegion;
-///
-/// let region: PhoneRegion = "DE".parse()?;
-/// assert_eq!(region.to_string(), "DE");
-/// assert!("XX".parse::<PhoneRegion>().is_err());
-/// # Ok::<(), renraku_core::Error>(())
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PhoneRegion(phonenumber::country::Id);
-
-impl FromStr for PhoneRegion {
-    type Err = Error;
-
-    /// Parses an ISO 3166-1 alpha-2 region code, in any case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase()).map(Self).map_err(|_| {
-            ValidationErrors::from(FieldError::new(
-                "region",
-                code::UNKNOWN_REGION,
-                "is not a known region code (ISO 3166-1 alpha-2, such as DE)",
-            ))
-            .into()
-        })
-    }
-}
-
-impl fmt::Display for PhoneRegion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_ref())
-    }
-}
-
-impl fmt::Debug for PhoneRegion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PhoneRegion({self})")
-    }
-}
-
 /// The validation rules, with their one setting: the default phone region.
 ///
 /// Every backend validates through the `Rules` it was built with, so the rules are the same
@@ -261,17 +222,14 @@ impl Rules {
     /// # Errors
     /// [`Error::Validation`] listing every broken rule.
     pub fn check_new(&self, mut input: NewContact) -> Result<ContactDraft, Error> {
-        let mut fields = Fields::default();
-        for field in ContactField::ALL {
-            *fields.slot_mut(field) = input.take(field).as_deref().and_then(normalize);
-        }
-        let mut errors = fields.check();
-        let phone_e164 = self.phone_e164(fields.phone.as_deref(), &mut errors);
-        if !fields.has_someone_to_contact() {
+        let values: FieldValues = ContactField::ALL.map(|f| input.take(f).as_deref().and_then(normalize));
+        let mut errors = ValidationErrors::default();
+        let phone_e164 = self.check_values(&values, &mut errors);
+        if !has_someone_to_contact(&values) {
             errors.push(empty_contact());
         }
         errors.into_result()?;
-        Ok(ContactDraft { fields, phone_e164 })
+        Ok(ContactDraft { values, phone_e164 })
     }
 
     /// Normalizes and checks the input of an update, field by field. Whether the result
@@ -280,105 +238,38 @@ impl Rules {
     /// # Errors
     /// [`Error::Validation`] listing every broken rule.
     pub fn check_patch(&self, mut patch: ContactPatch) -> Result<CheckedPatch, Error> {
-        let mut patches: [FieldPatch<String>; 7] = Default::default();
-        let mut values = Fields::default();
-        for field in ContactField::ALL {
-            let normalized = match patch.take(field) {
-                FieldPatch::Set(value) => normalize(&value).map_or(FieldPatch::Clear, FieldPatch::Set),
-                other => other,
-            };
-            if let FieldPatch::Set(value) = &normalized {
-                *values.slot_mut(field) = Some(value.clone());
-            }
-            patches[field as usize] = normalized;
-        }
-        let mut errors = values.check();
-        let phone_e164 = match &patches[ContactField::Phone as usize] {
-            FieldPatch::Set(phone) => self.phone_e164(Some(phone), &mut errors),
+        let patches = ContactField::ALL.map(|f| match patch.take(f) {
+            FieldPatch::Set(value) => normalize(&value).map_or(FieldPatch::Clear, FieldPatch::Set),
+            other => other,
+        });
+        let values: FieldValues = patches.each_ref().map(|p| match p {
+            FieldPatch::Set(value) => Some(value.clone()),
             _ => None,
-        };
+        });
+        let mut errors = ValidationErrors::default();
+        let phone_e164 = self.check_values(&values, &mut errors);
         errors.into_result()?;
         Ok(CheckedPatch { fields: patches, phone_e164 })
     }
 
-    /// The E.164 form of a phone number, under these rules.
-    ///
-    /// # Errors
-    /// [`Error::Validation`] for the field `phone`.
-    pub fn normalize_phone(&self, phone: &str) -> Result<String, Error> {
-        let mut errors = ValidationErrors::default();
-        let normalized = normalize(phone).unwrap_or_default();
-        match self.phone_e164(Some(&normalized), &mut errors) {
-            Some(e164) => Ok(e164),
-            None => {
-                if errors.is_empty() {
-                    errors.push(invalid_phone());
-                }
-                Err(errors.into())
+    /// Checks every present value by its field's rules; returns the E.164 form of a valid
+    /// phone number.
+    fn check_values(&self, values: &FieldValues, errors: &mut ValidationErrors) -> Option<String> {
+        let mut phone_e164 = None;
+        for field in ContactField::ALL {
+            let Some(value) = &values[field.index()] else { continue };
+            let before = errors.len();
+            field::check(field, value, errors);
+            if field.kind() == FieldKind::Phone && errors.len() == before {
+                phone_e164 = self.phone_e164(value, errors);
             }
         }
-    }
-
-    fn phone_e164(&self, phone: Option<&str>, errors: &mut ValidationErrors) -> Option<String> {
-        let phone = phone?;
-        if errors.for_field(ContactField::Phone.name()).next().is_some() {
-            return None;
-        }
-        if !has_country_code(phone) && self.default_region.is_none() {
-            errors.push(FieldError::new(
-                ContactField::Phone.name(),
-                code::MISSING_COUNTRY_CODE,
-                "needs a country code such as +49, because no default region is set",
-            ));
-            return None;
-        }
-        match self.parse_phone(phone) {
-            Some(number) if number.is_valid() => Some(e164(&number)),
-            _ => {
-                errors.push(invalid_phone());
-                None
-            }
-        }
-    }
-
-    /// Parses a phone number, with the default region only where it applies.
-    ///
-    /// phonenumber 0.3 reads every number it is given with a region by that region's
-    /// national-prefix rules, even a number of another country: with region US it strips the
-    /// US prefix `1` from `+49 151 12345678` and returns the different, valid number
-    /// `+49 5112345678` (and with region DE it rejects the valid `+39 06 69812345`). So a
-    /// number that carries its country code is parsed without the region, and a number that
-    /// reaches another country through an international call prefix (`011 49 …` in the US)
-    /// is only taken if its digits are the ones that were entered.
-    fn parse_phone(&self, phone: &str) -> Option<phonenumber::PhoneNumber> {
-        if has_country_code(phone)
-            && let Ok(number) = phonenumber::parse(None, phone)
-        {
-            return Some(number);
-        }
-        let region = self.default_region?.0;
-        let number = phonenumber::parse(Some(region), phone).ok()?;
-        let region_code = phonenumber::metadata::DATABASE.by_id(region.as_ref()).map(|m| m.country_code());
-        if region_code == Some(number.code().value()) {
-            return Some(number);
-        }
-        let entered: String = phone.chars().filter(char::is_ascii_digit).collect();
-        entered.contains(e164(&number).trim_start_matches('+')).then_some(number)
+        phone_e164
     }
 }
 
-/// Whether a phone number is written with its country code (`+49 …`, `(+49) …`,
-/// `tel:+49…`, or a fullwidth `＋`); only such numbers can be read without a region.
-fn has_country_code(phone: &str) -> bool {
-    phone.contains(['+', '\u{ff0b}'])
-}
-
-fn e164(number: &phonenumber::PhoneNumber) -> String {
-    number.format().mode(phonenumber::Mode::E164).to_string()
-}
-
-fn invalid_phone() -> FieldError {
-    FieldError::new(ContactField::Phone.name(), code::INVALID_PHONE, "is not a valid phone number")
+fn has_someone_to_contact(values: &FieldValues) -> bool {
+    ContactField::REACHABLE.into_iter().any(|f| values[f.index()].is_some())
 }
 
 pub(crate) fn empty_contact() -> FieldError {
@@ -422,101 +313,17 @@ pub fn fold_case(value: &str) -> String {
     nfc(&value.to_lowercase())
 }
 
-/// The seven text fields after normalization, checked with the `validator` crate.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Validate)]
-pub(crate) struct Fields {
-    #[validate(length(max = 50), non_control_character)]
-    pub(crate) title: Option<String>,
-    #[validate(length(max = 100), non_control_character, custom(function = "person_name"))]
-    pub(crate) first_name: Option<String>,
-    #[validate(length(max = 100), non_control_character, custom(function = "person_name"))]
-    pub(crate) last_name: Option<String>,
-    #[validate(length(max = 32), non_control_character)]
-    pub(crate) phone: Option<String>,
-    #[validate(length(max = 254), non_control_character, email)]
-    pub(crate) email: Option<String>,
-    #[validate(length(max = 500), non_control_character)]
-    pub(crate) address: Option<String>,
-    #[validate(length(max = 100), non_control_character)]
-    pub(crate) relationship: Option<String>,
-}
-
-impl Fields {
-    pub(crate) fn get(&self, field: ContactField) -> Option<&str> {
-        contact_field!(field => &self).as_deref()
-    }
-
-    fn slot_mut(&mut self, field: ContactField) -> &mut Option<String> {
-        contact_field!(field => &mut self)
-    }
-
-    fn has_someone_to_contact(&self) -> bool {
-        ContactField::REACHABLE.into_iter().any(|f| self.get(f).is_some())
-    }
-
-    /// Runs the derived rules and turns their report into renraku's errors: in field order,
-    /// with renraku's codes and messages, and without the `value` parameter that `validator`
-    /// attaches (it holds the rejected input).
-    fn check(&self) -> ValidationErrors {
-        let Err(report) = self.validate() else { return ValidationErrors::default() };
-        let by_field = report.field_errors();
-        let mut errors = ValidationErrors::default();
-        for field in ContactField::ALL {
-            for error in by_field.get(field.name()).into_iter().flat_map(|e| e.iter()) {
-                errors.push(translate(field, &error.code));
-            }
-        }
-        errors
-    }
-}
-
-fn translate(field: ContactField, validator_code: &str) -> FieldError {
-    let name = field.name();
-    match validator_code {
-        "length" => {
-            let max = max_chars(field);
-            FieldError::new(name, code::TOO_LONG, format!("must be at most {max} characters"))
-        }
-        "non_control_character" => {
-            FieldError::new(name, code::CONTROL_CHARACTER, "must not contain control characters")
-        }
-        "email" => FieldError::new(name, code::INVALID_EMAIL, "is not a valid email address"),
-        _ => FieldError::new(
-            name,
-            code::INVALID_NAME,
-            "may contain only letters, spaces, apostrophes, hyphens and periods",
-        ),
-    }
-}
-
-/// The longest value of each field, in characters (the `length` rules above).
+/// The longest value of a field, in characters: [`ContactField::max_chars`].
 #[must_use]
 pub const fn max_chars(field: ContactField) -> usize {
-    match field {
-        ContactField::Title => 50,
-        ContactField::FirstName | ContactField::LastName | ContactField::Relationship => 100,
-        ContactField::Phone => 32,
-        ContactField::Email => 254,
-        ContactField::Address => 500,
-    }
-}
-
-fn person_name(name: &str) -> Result<(), validator::ValidationError> {
-    let allowed = |c: char| {
-        c.is_alphabetic()
-            || is_combining_mark(c)
-            || matches!(c, '\'' | '\u{2019}' | '-' | '.')
-            // Space separators (U+0020, U+00A0, U+3000, …), not line or paragraph breaks.
-            || (c.is_whitespace() && !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
-    };
-    if name.chars().all(allowed) { Ok(()) } else { Err(validator::ValidationError::new(code::INVALID_NAME)) }
+    field.max_chars()
 }
 
 /// A create's input after [`Rules::check_new`]: normalized, valid, with its phone's E.164
 /// form. Turn it into a stored contact with [`plan::create`](crate::plan::create).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ContactDraft {
-    pub(crate) fields: Fields,
+    pub(crate) values: FieldValues,
     pub(crate) phone_e164: Option<String>,
 }
 
@@ -524,7 +331,7 @@ impl ContactDraft {
     /// The normalized value of one field.
     #[must_use]
     pub fn field(&self, field: ContactField) -> Option<&str> {
-        self.fields.get(field)
+        self.values[field.index()].as_deref()
     }
 
     /// The phone number in E.164 form, if a phone number was given.
@@ -545,7 +352,7 @@ impl fmt::Debug for ContactDraft {
 /// Apply it to the current contact with [`plan::update`](crate::plan::update).
 #[derive(Clone, PartialEq, Eq)]
 pub struct CheckedPatch {
-    pub(crate) fields: [FieldPatch<String>; 7],
+    pub(crate) fields: [FieldPatch<String>; ContactField::COUNT],
     pub(crate) phone_e164: Option<String>,
 }
 
@@ -553,7 +360,7 @@ impl CheckedPatch {
     /// What the patch does to one field, after normalization.
     #[must_use]
     pub fn field(&self, field: ContactField) -> &FieldPatch<String> {
-        &self.fields[field as usize]
+        &self.fields[field.index()]
     }
 }
 

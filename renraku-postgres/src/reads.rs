@@ -1,0 +1,98 @@
+//! The reading operations: one statement each, bounded by the statement timeout.
+
+use chrono::{DateTime, Utc};
+use renraku_core::{
+    AuditEvent, Case, CaseId, Contact, ContactId, ContactQuery, Error, Page, PageRequest, SearchKey,
+};
+use sqlx::Postgres;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use uuid::Uuid;
+
+use crate::repository::PgContactRepository;
+use crate::rows;
+use crate::sql::prefix_successor;
+
+pub(crate) async fn get(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    id: ContactId,
+) -> Result<Contact, Error> {
+    let query = sqlx::query(repo.sql().select_contact.clone()).bind(case_id.as_str()).bind(id.as_uuid());
+    let row = repo.bounded(query.fetch_optional(repo.pool())).await?;
+    let row = row.ok_or_else(|| Error::contact_not_found(case_id, id))?;
+    Ok(rows::contact(&row)?)
+}
+
+pub(crate) async fn list(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    page: PageRequest,
+) -> Result<Page<Contact>, Error> {
+    let query = sqlx::query(repo.sql().list_contacts.clone()).bind(case_id.as_str());
+    contacts(repo, query.bind(after(page)).bind(overfetch(page)), page).await
+}
+
+pub(crate) async fn case(repo: &PgContactRepository, case_id: &CaseId) -> Result<Case, Error> {
+    type Summary = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let query = sqlx::query_as(repo.sql().case_summary.clone()).bind(case_id.as_str());
+    let (count, first_created_at, last_changed_at): Summary =
+        repo.bounded(query.fetch_one(repo.pool())).await?;
+    match (u64::try_from(count), first_created_at, last_changed_at) {
+        (Ok(contact_count @ 1..), Some(first_created_at), Some(last_changed_at)) => {
+            Ok(Case { id: case_id.clone(), contact_count, first_created_at, last_changed_at })
+        }
+        _ => Err(Error::case_not_found(case_id)),
+    }
+}
+
+pub(crate) async fn audit_trail(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    page: PageRequest,
+) -> Result<Page<AuditEvent>, Error> {
+    let query = sqlx::query(repo.sql().list_events.clone()).bind(case_id.as_str());
+    let found = repo.bounded(query.bind(after(page)).bind(overfetch(page)).fetch_all(repo.pool())).await?;
+    let items = found.iter().map(rows::event).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |e| *e.id.as_uuid()))
+}
+
+pub(crate) async fn find(
+    repo: &PgContactRepository,
+    query: ContactQuery,
+    page: PageRequest,
+) -> Result<Page<Contact>, Error> {
+    let sql = repo.sql();
+    let query = match repo.rules().check_query(query)? {
+        SearchKey::Phone(e164) => sqlx::query(sql.find_by_phone.clone()).bind(e164),
+        SearchKey::Email(email) => sqlx::query(sql.find_by_email.clone()).bind(email),
+        SearchKey::NamePrefix(prefix) => {
+            // Names hold letters only, so no name can start with a prefix that has no
+            // successor (one made of U+10FFFF alone).
+            let Some(upper) = prefix_successor(&prefix) else { return Ok(Page::empty()) };
+            sqlx::query(sql.find_by_name.clone()).bind(prefix).bind(upper)
+        }
+    };
+    contacts(repo, query.bind(after(page)).bind(overfetch(page)), page).await
+}
+
+/// The contacts a query selects (one more than the page holds), as a page.
+async fn contacts(
+    repo: &PgContactRepository,
+    query: Query<'_, Postgres, PgArguments>,
+    page: PageRequest,
+) -> Result<Page<Contact>, Error> {
+    let found: Vec<PgRow> = repo.bounded(query.fetch_all(repo.pool())).await?;
+    let items = found.iter().map(rows::contact).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+}
+
+/// The position a page starts after; the nil UUID sorts before every id.
+fn after(page: PageRequest) -> Uuid {
+    page.after.map_or(Uuid::nil(), |cursor| cursor.position())
+}
+
+/// One row more than the page holds, to learn whether there is a next page.
+fn overfetch(page: PageRequest) -> i64 {
+    i64::try_from(page.limit.get()).unwrap_or(i64::MAX) + 1
+}

@@ -1,0 +1,183 @@
+//! [`PgContactRepository`]: the repository, its shared state, and the trait's entry points.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use renraku_core::{
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
+    Error, NewContact, Page, PageRequest, Rules,
+};
+use sqlx::{PgPool, Postgres, Transaction};
+use tracing::instrument;
+
+use crate::error::{PgError, backend};
+use crate::sql::Statements;
+use crate::{reads, writes};
+
+/// A [`ContactRepository`] on PostgreSQL. Cheap to clone: clones share the pool.
+///
+/// Build it with [`PgContactRepository::builder`] and create its tables with
+/// [`migrate`](Self::migrate). See the [crate docs](crate).
+#[derive(Clone)]
+pub struct PgContactRepository {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: PgPool,
+    pub(crate) schema: String,
+    pub(crate) statement_timeout: Duration,
+    pub(crate) rules: Rules,
+    pub(crate) sql: Statements,
+}
+
+impl fmt::Debug for PgContactRepository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgContactRepository")
+            .field("schema", &self.inner.schema)
+            .field("statement_timeout", &self.inner.statement_timeout)
+            .field("rules", &self.inner.rules)
+            .field("pool_size", &self.inner.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgContactRepository {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// The schema of renraku's tables.
+    #[must_use]
+    pub fn schema(&self) -> &str {
+        &self.inner.schema
+    }
+
+    /// The pool the repository uses.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// How long any one wait for the server may take (see the builder).
+    #[must_use]
+    pub fn statement_timeout(&self) -> Duration {
+        self.inner.statement_timeout
+    }
+
+    pub(crate) fn rules(&self) -> &Rules {
+        &self.inner.rules
+    }
+
+    pub(crate) fn sql(&self) -> &Statements {
+        &self.inner.sql
+    }
+
+    /// Waits for the server at most the statement timeout: a slow, frozen or absent server
+    /// becomes a [`PgError::Timeout`] instead of an endless wait. Every round trip goes
+    /// through here (a connection, each statement, the commit).
+    pub(crate) async fn bounded<T>(
+        &self,
+        work: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, Error> {
+        let limit = self.inner.statement_timeout;
+        match tokio::time::timeout(limit, work).await {
+            Ok(result) => result.map_err(backend),
+            Err(_) => Err(PgError::Timeout(limit).into()),
+        }
+    }
+
+    /// A transaction whose statements also stop at the statement timeout on the server.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, Error> {
+        self.bounded(self.inner.pool.begin_with(self.inner.sql.begin.clone())).await
+    }
+}
+
+#[async_trait]
+impl ContactRepository for PgContactRepository {
+    #[instrument(name = "renraku.create", skip_all, fields(case_id = %case_id))]
+    async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
+        writes::create(self, case_id, input, actor).await
+    }
+
+    #[instrument(name = "renraku.create_many", skip_all, fields(case_id = %case_id, count = inputs.len()))]
+    async fn create_many(
+        &self,
+        case_id: &CaseId,
+        inputs: Vec<NewContact>,
+        actor: &Actor,
+    ) -> Result<Vec<Contact>, Error> {
+        writes::create_many(self, case_id, inputs, actor).await
+    }
+
+    #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
+    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
+        reads::get(self, case_id, id).await
+    }
+
+    #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
+    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
+        reads::list(self, case_id, page).await
+    }
+
+    #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
+    async fn update(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        patch: ContactPatch,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<Contact, Error> {
+        writes::update(self, case_id, id, patch, expected, actor).await
+    }
+
+    #[instrument(name = "renraku.delete", skip_all, fields(case_id = %case_id))]
+    async fn delete(
+        &self,
+        case_id: &CaseId,
+        id: ContactId,
+        expected: Option<u64>,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        writes::delete(self, case_id, id, expected, actor).await
+    }
+
+    #[instrument(name = "renraku.erase_case", skip_all, fields(case_id = %case_id))]
+    async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
+        writes::erase_case(self, case_id, actor).await
+    }
+
+    #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
+    async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+        reads::case(self, case_id).await
+    }
+
+    #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
+    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+        reads::audit_trail(self, case_id, page).await
+    }
+
+    #[instrument(name = "renraku.find", skip_all)]
+    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
+        reads::find(self, query, page).await
+    }
+}
+
+/// Hosts spawn these futures (in servers, in `tokio::spawn`): they must stay `Send`.
+#[cfg(test)]
+#[allow(dead_code, clippy::let_underscore_future)]
+mod futures_are_send {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    fn check(repo: &PgContactRepository, case: &CaseId, actor: &Actor) {
+        assert_send(repo.migrate());
+        assert_send(repo.create(case, NewContact::default(), actor));
+        assert_send(repo.update(case, ContactId::new(), ContactPatch::default(), None, actor));
+    }
+}

@@ -1,0 +1,261 @@
+//! The writing operations. Core plans every change (`renraku_core::plan`); here it is
+//! stored with its search keys and audit event, in one transaction.
+//!
+//! An update or delete locks the contact's row (`SELECT … FOR UPDATE`), plans on the state
+//! it locked, writes and commits: concurrent writers of one contact take turns, so an
+//! update without an expected version is never lost and never gives up, and one with a
+//! stale version is a conflict decided on the locked state.
+
+use renraku_core::plan::{self, ContactChange};
+use renraku_core::validation::ValidationErrors;
+use renraku_core::{
+    Actor, AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, Error, FieldError, NewContact,
+    Rules,
+};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::error::PgError;
+use crate::repository::PgContactRepository;
+use crate::rows::{self, field_names, version};
+
+/// How many contacts a bulk create validates, then stores with one statement, at a time.
+const CHUNK_ROWS: usize = 250;
+
+type Tx = Transaction<'static, Postgres>;
+
+pub(crate) async fn create(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    input: NewContact,
+    actor: &Actor,
+) -> Result<Contact, Error> {
+    let change = plan::create(repo.rules(), case_id, input, actor)?;
+    let mut tx = repo.begin().await?;
+    insert(repo, &mut tx, case_id, std::slice::from_ref(&change)).await?;
+    repo.bounded(tx.commit()).await?;
+    Ok(change.contact)
+}
+
+/// Validation is CPU work and storing is waiting for the server, so they overlap: while
+/// one chunk of rows is stored, the next is validated on the blocking pool. Invalid input
+/// anywhere rolls everything back, and the error lists every invalid row.
+pub(crate) async fn create_many(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    inputs: Vec<NewContact>,
+    actor: &Actor,
+) -> Result<Vec<Contact>, Error> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut chunks = chunked(inputs, CHUNK_ROWS).into_iter();
+    let plan_next = |chunks: &mut std::vec::IntoIter<(usize, Vec<NewContact>)>| {
+        chunks.next().map(|(first, chunk)| {
+            let (rules, case_id, actor) = (repo.rules().clone(), case_id.clone(), actor.clone());
+            tokio::task::spawn_blocking(move || plan_chunk(&rules, &case_id, chunk, &actor, first))
+        })
+    };
+    let mut planning = plan_next(&mut chunks);
+    let mut tx = repo.begin().await?;
+    let mut contacts = Vec::new();
+    let mut invalid = ValidationErrors::default();
+    while let Some(task) = planning.take() {
+        let planned = task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        planning = plan_next(&mut chunks);
+        match planned {
+            Ok(changes) if invalid.is_empty() => {
+                insert(repo, &mut tx, case_id, &changes).await?;
+                contacts.extend(changes.into_iter().map(|change| change.contact));
+            }
+            Ok(_) => {}
+            Err(Error::Validation(errors)) => invalid.extend(errors),
+            Err(other) => return Err(other),
+        }
+    }
+    if !invalid.is_empty() {
+        // Dropping the transaction rolls back whatever chunks were stored.
+        return Err(invalid.into());
+    }
+    repo.bounded(tx.commit()).await?;
+    Ok(contacts)
+}
+
+pub(crate) async fn update(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    id: ContactId,
+    patch: ContactPatch,
+    expected: Option<u64>,
+    actor: &Actor,
+) -> Result<Contact, Error> {
+    let patch = repo.rules().check_patch(patch)?;
+    let mut tx = repo.begin().await?;
+    let current = lock(repo, &mut tx, case_id, id).await?;
+    // Nothing to change, or an error: dropping the transaction releases the lock.
+    let Some(change) = plan::update(&current, &patch, expected, actor)? else { return Ok(current) };
+    let statement = bind_update(sqlx::query(repo.sql().update_contact.clone()), &current, &change)?;
+    write_locked(repo, tx, statement).await?;
+    Ok(change.contact)
+}
+
+pub(crate) async fn delete(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    id: ContactId,
+    expected: Option<u64>,
+    actor: &Actor,
+) -> Result<(), Error> {
+    let mut tx = repo.begin().await?;
+    let current = lock(repo, &mut tx, case_id, id).await?;
+    let event = plan::delete(&current, expected, actor)?;
+    let statement = sqlx::query(repo.sql().delete_contact.clone())
+        .bind(case_id.as_str())
+        .bind(id.as_uuid())
+        .bind(version(current.version)?);
+    write_locked(repo, tx, bind_event(statement, &event)).await
+}
+
+pub(crate) async fn erase_case(
+    repo: &PgContactRepository,
+    case_id: &CaseId,
+    actor: &Actor,
+) -> Result<u64, Error> {
+    let mut tx = repo.begin().await?;
+    let erase = sqlx::query(repo.sql().erase_case.clone()).bind(case_id.as_str());
+    let erased = repo.bounded(erase.execute(&mut *tx)).await?.rows_affected();
+    if let Some(event) = plan::erase(case_id, erased, actor) {
+        let insert = sqlx::query(repo.sql().insert_event.clone()).bind(event.case_id.as_str());
+        repo.bounded(bind_event(insert, &event).execute(&mut *tx)).await?;
+    }
+    repo.bounded(tx.commit()).await?;
+    Ok(erased)
+}
+
+/// The current state of a contact, locked for the rest of the transaction.
+async fn lock(
+    repo: &PgContactRepository,
+    tx: &mut Tx,
+    case_id: &CaseId,
+    id: ContactId,
+) -> Result<Contact, Error> {
+    let query = sqlx::query(repo.sql().lock_contact.clone()).bind(case_id.as_str()).bind(id.as_uuid());
+    let row = repo.bounded(query.fetch_optional(&mut **tx)).await?;
+    Ok(rows::contact(&row.ok_or_else(|| Error::contact_not_found(case_id, id))?)?)
+}
+
+/// Runs the write of a locked contact (its row and its event, one statement) and commits.
+async fn write_locked(
+    repo: &PgContactRepository,
+    mut tx: Tx,
+    statement: Query<'_, Postgres, PgArguments>,
+) -> Result<(), Error> {
+    let written = repo.bounded(statement.execute(&mut *tx)).await?.rows_affected();
+    if written != 1 {
+        // The row is locked, so its version cannot have moved: the database broke its word.
+        return Err(PgError::Corrupt("version").into());
+    }
+    repo.bounded(tx.commit()).await
+}
+
+/// Binds a contact's new state and its event to the update statement (see `sql.rs`).
+fn bind_update<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    current: &Contact,
+    change: &'q ContactChange,
+) -> Result<Query<'q, Postgres, PgArguments>, Error> {
+    let (next, keys) = (&change.contact, &change.keys);
+    let mut query = query.bind(next.case_id.as_str()).bind(next.id.as_uuid()).bind(version(current.version)?);
+    for field in ContactField::ALL {
+        query = query.bind(next.field(field));
+    }
+    let query = query
+        .bind(next.phone_e164.as_deref())
+        .bind(keys.email.as_deref())
+        .bind(keys.first_name.as_deref())
+        .bind(keys.last_name.as_deref())
+        .bind(version(next.version)?)
+        .bind(next.updated_at)
+        .bind(next.updated_by.as_str());
+    Ok(bind_event(query, &change.event))
+}
+
+/// Binds the event's id, contact id, action, actor, changed fields and time, in that order.
+fn bind_event<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    event: &AuditEvent,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(event.id.as_uuid())
+        .bind(event.contact_id.map(|id| *id.as_uuid()))
+        .bind(event.action.as_str())
+        .bind(event.actor.as_str())
+        .bind(field_names(&event.changed_fields))
+        .bind(event.at)
+}
+
+/// Stores contacts and their `created` events with one statement.
+async fn insert(
+    repo: &PgContactRepository,
+    tx: &mut Tx,
+    case_id: &CaseId,
+    changes: &[ContactChange],
+) -> Result<(), Error> {
+    let column =
+        |f: &dyn Fn(&ContactChange) -> Option<&str>| -> Vec<Option<&str>> { changes.iter().map(f).collect() };
+    let mut query = sqlx::query(repo.sql().insert_contacts.clone())
+        .bind(case_id.as_str())
+        .bind(changes.iter().map(|c| *c.contact.id.as_uuid()).collect::<Vec<Uuid>>());
+    for field in ContactField::ALL {
+        query = query.bind(column(&|c| c.contact.field(field)));
+    }
+    let query = query
+        .bind(column(&|c| c.contact.phone_e164.as_deref()))
+        .bind(column(&|c| c.keys.email.as_deref()))
+        .bind(column(&|c| c.keys.first_name.as_deref()))
+        .bind(column(&|c| c.keys.last_name.as_deref()))
+        .bind(changes.iter().map(|c| c.contact.created_at).collect::<Vec<_>>())
+        .bind(column(&|c| Some(c.contact.created_by.as_str())))
+        .bind(changes.iter().map(|c| *c.event.id.as_uuid()).collect::<Vec<Uuid>>())
+        .bind(column(&|c| Some(c.event.action.as_str())))
+        .bind(column(&|c| Some(c.event.actor.as_str())))
+        .bind(changes.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>())
+        .bind(changes.iter().map(|c| c.event.at).collect::<Vec<_>>());
+    repo.bounded(query.execute(&mut **tx)).await?;
+    Ok(())
+}
+
+/// Splits `inputs` into chunks of at most `size`, each with the index of its first input.
+fn chunked(inputs: Vec<NewContact>, size: usize) -> Vec<(usize, Vec<NewContact>)> {
+    let mut chunks = Vec::with_capacity(inputs.len().div_ceil(size));
+    let mut inputs = inputs.into_iter();
+    let mut first = 0;
+    loop {
+        let chunk: Vec<NewContact> = inputs.by_ref().take(size).collect();
+        if chunk.is_empty() {
+            return chunks;
+        }
+        let len = chunk.len();
+        chunks.push((first, chunk));
+        first += len;
+    }
+}
+
+/// Validates and plans one chunk of a bulk create; validation errors carry the inputs'
+/// indexes in the whole batch.
+fn plan_chunk(
+    rules: &Rules,
+    case_id: &CaseId,
+    chunk: Vec<NewContact>,
+    actor: &Actor,
+    first: usize,
+) -> Result<Vec<ContactChange>, Error> {
+    plan::create_many(rules, case_id, chunk, actor).map_err(|error| match error {
+        Error::Validation(errors) => Error::Validation(
+            errors.into_iter().map(|e| FieldError { index: e.index.map(|i| i + first), ..e }).collect(),
+        ),
+        other => other,
+    })
+}
