@@ -100,6 +100,27 @@ impl PageLimit {
         }
     }
 
+    /// A limit of `limit` items, clamped to 1 to 500: for limits a program chooses, in
+    /// constants.
+    ///
+    /// ```
+    /// use renraku_core::PageLimit;
+    ///
+    /// const PAGE: PageLimit = PageLimit::clamped(20);
+    /// assert_eq!(PAGE.get(), 20);
+    /// assert_eq!(PageLimit::clamped(0).get(), 1);
+    /// ```
+    #[must_use]
+    pub const fn clamped(limit: u16) -> Self {
+        if limit == 0 {
+            Self(1)
+        } else if limit > Self::MAX.0 {
+            Self::MAX
+        } else {
+            Self(limit)
+        }
+    }
+
     /// The limit as a number.
     #[must_use]
     pub const fn get(self) -> usize {

@@ -6,19 +6,18 @@
 //! wrong shape (an unknown field, a number where text belongs) answers 422, like a body
 //! that breaks a validation rule.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use renraku_core::{CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit, PageRequest};
-use serde::Deserialize;
+use renraku_core::{CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::ApiError;
+use crate::error::HttpError;
+use crate::extract::{CasePath, ContactPath, Paging};
 
 /// The routes of the JSON API.
 pub(crate) fn router() -> Router<AppState> {
@@ -34,44 +33,17 @@ async fn heartbeat() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// A JSON body whose rejection is a problem document.
+/// A JSON body whose rejection is a problem document: 400 for malformed JSON, 422 for the
+/// wrong shape (unknown or mistyped fields), 415 without a JSON content type, 413 when too
+/// large. The detail echoes the parser's message to the sender only; it is never logged.
 #[derive(Debug)]
 struct ApiJson<T>(T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(request, state)
-            .await
-            .map(|Json(value)| Self(value))
-            .map_err(|rejection: JsonRejection| ApiError::from_json_rejection(&rejection))
-    }
-}
-
-fn parse_case(raw: &str) -> Result<CaseId, ApiError> {
-    raw.parse().map_err(ApiError::from)
-}
-
-fn parse_ids(case_id: &str, id: &str) -> Result<(CaseId, ContactId), ApiError> {
-    Ok((parse_case(case_id)?, id.parse().map_err(ApiError::from)?))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    after: Option<String>,
-    limit: Option<String>,
-}
-
-fn page_request(query: &ListQuery) -> Result<PageRequest, ApiError> {
-    let bad_limit = || ApiError::new(StatusCode::BAD_REQUEST, "limit must be a whole number from 1 to 500.");
-    let limit = match query.limit.as_deref() {
-        None => PageLimit::DEFAULT,
-        Some(raw) => PageLimit::new(raw.trim().parse().map_err(|_| bad_limit())?).map_err(|_| bad_limit())?,
-    };
-    match query.after.as_deref().filter(|a| !a.is_empty()) {
-        None => Ok(PageRequest::first(limit)),
-        Some(after) => Ok(PageRequest::after(after.parse().map_err(ApiError::from)?, limit)),
+        Json::<T>::from_request(request, state).await.map(|Json(value)| Self(value)).map_err(HttpError::from)
     }
 }
 
@@ -82,7 +54,10 @@ fn etag(version: u64) -> HeaderValue {
 
 /// A JSON response (see [`crate::html_safe_json`]).
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], crate::html_safe_json(value)).into_response()
+    match crate::html_safe_json(value) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(status) => HttpError::new(status, "The response could not be written.").into_response(),
+    }
 }
 
 fn with_etag(status: StatusCode, contact: &Contact) -> Response {
@@ -101,9 +76,9 @@ enum IfMatch {
     Versions(Vec<u64>),
 }
 
-fn parse_if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
+fn parse_if_match(headers: &HeaderMap) -> Result<IfMatch, HttpError> {
     let malformed =
-        || ApiError::new(StatusCode::BAD_REQUEST, "If-Match must be * or a list of quoted entity tags.");
+        || HttpError::new(StatusCode::BAD_REQUEST, "If-Match must be * or a list of quoted entity tags.");
     let mut tags = Vec::new();
     for value in headers.get_all(header::IF_MATCH) {
         let value = value.to_str().map_err(|_| malformed())?;
@@ -137,7 +112,7 @@ async fn expected_version(
     case_id: &CaseId,
     id: ContactId,
     if_match: &IfMatch,
-) -> Result<Option<u64>, ApiError> {
+) -> Result<Option<u64>, HttpError> {
     match if_match {
         IfMatch::Absent | IfMatch::Any => Ok(None),
         IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
@@ -146,19 +121,19 @@ async fn expected_version(
             if versions.contains(&current) {
                 Ok(Some(current))
             } else {
-                Err(ApiError::precondition_failed(Some(current)))
+                Err(HttpError::precondition_failed(Some(current)))
             }
         }
     }
 }
 
 /// Maps the error of a write: with `If-Match`, a stale version is a 412, not a 409.
-fn write_error(err: Error, if_match: &IfMatch) -> ApiError {
+fn write_error(err: Error, if_match: &IfMatch) -> HttpError {
     match err {
         Error::Conflict { current, .. } if *if_match != IfMatch::Absent => {
-            ApiError::precondition_failed(Some(current))
+            HttpError::precondition_failed(Some(current))
         }
-        other => ApiError::from(other),
+        other => HttpError::from(other),
     }
 }
 
@@ -180,21 +155,19 @@ fn none_match(headers: &HeaderMap, version: u64) -> bool {
 async fn list(
     State(state): State<AppState>,
     ApiActor(_): ApiActor,
-    Path(case_id): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, ApiError> {
-    let case_id = parse_case(&case_id)?;
-    let page = state.store().list(&case_id, page_request(&query)?).await?;
+    CasePath(case_id): CasePath,
+    paging: Paging,
+) -> Result<Response, HttpError> {
+    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT)).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
 async fn create(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(case_id): Path<String>,
+    CasePath(case_id): CasePath,
     ApiJson(input): ApiJson<NewContact>,
-) -> Result<Response, ApiError> {
-    let case_id = parse_case(&case_id)?;
+) -> Result<Response, HttpError> {
     let contact = state.store().create(&case_id, input, &actor).await?;
     let mut response = with_etag(StatusCode::CREATED, &contact);
     let location = format!("/api/cases/{case_id}/contacts/{}", contact.id);
@@ -207,10 +180,9 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     ApiActor(_): ApiActor,
-    Path((case_id, id)): Path<(String, String)>,
+    ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+) -> Result<Response, HttpError> {
     let contact = state.store().get(&case_id, id).await?;
     if none_match(&headers, contact.version) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(contact.version))]).into_response());
@@ -221,11 +193,10 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((case_id, id)): Path<(String, String)>,
+    ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ContactPatch>,
-) -> Result<Response, ApiError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+) -> Result<Response, HttpError> {
     let if_match = parse_if_match(&headers)?;
     let expected = expected_version(&state, &case_id, id, &if_match).await?;
     let contact = state
@@ -239,10 +210,9 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((case_id, id)): Path<(String, String)>,
+    ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+) -> Result<StatusCode, HttpError> {
     let if_match = parse_if_match(&headers)?;
     let expected = expected_version(&state, &case_id, id, &if_match).await?;
     state.store().delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
@@ -252,11 +222,10 @@ async fn remove(
 async fn audit(
     State(state): State<AppState>,
     ApiActor(_): ApiActor,
-    Path(case_id): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, ApiError> {
-    let case_id = parse_case(&case_id)?;
-    let page = state.store().audit_trail(&case_id, page_request(&query)?).await?;
+    CasePath(case_id): CasePath,
+    paging: Paging,
+) -> Result<Response, HttpError> {
+    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT)).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -264,7 +233,7 @@ async fn audit(
 mod tests {
     use super::*;
 
-    fn if_match(values: &[&str]) -> Result<IfMatch, ApiError> {
+    fn if_match(values: &[&str]) -> Result<IfMatch, HttpError> {
         let mut headers = HeaderMap::new();
         for value in values {
             headers.append(header::IF_MATCH, HeaderValue::from_str(value).unwrap());

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::error::{ApiError, PageError};
+use crate::error::HttpError;
 use crate::views::Layout;
 
 /// The name of the cookie that holds the signed-in user's token.
@@ -265,8 +265,9 @@ fn dev_actor() -> Actor {
     Actor::new(DEV_ACTOR).expect("the development actor id is valid")
 }
 
-/// The token of an `Authorization` header, with or without the `Bearer ` prefix.
-fn strip_bearer(value: &str) -> &str {
+/// The token of an `Authorization` header (or of the sign-in form), with or without the
+/// `Bearer ` prefix.
+pub(crate) fn strip_bearer(value: &str) -> &str {
     let value = value.trim();
     match value.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
@@ -283,7 +284,7 @@ pub(crate) struct Session {
 }
 
 impl FromRequestParts<AppState> for Session {
-    type Rejection = PageError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match state.auth().authenticate(&parts.headers, Source::HeaderOrCookie) {
@@ -291,14 +292,14 @@ impl FromRequestParts<AppState> for Session {
                 let layout = Layout::from_parts(parts, state, Some(&actor));
                 Ok(Self { actor, layout })
             }
-            Err(failure) => Err(PageError::unauthorized(failure, parts.uri.path())),
+            Err(failure) => Err(HttpError::unauthorized(failure, parts.uri.path())),
         }
     }
 }
 
 /// The signed-in user of a public page, if any.
-pub(crate) fn optional_actor(parts: &Parts, state: &AppState) -> Option<Actor> {
-    state.auth().authenticate(&parts.headers, Source::HeaderOrCookie).ok()
+pub(crate) fn optional_actor(headers: &HeaderMap, state: &AppState) -> Option<Actor> {
+    state.auth().authenticate(headers, Source::HeaderOrCookie).ok()
 }
 
 /// The user of a JSON API request: from the `Authorization` header only (the cookie is for
@@ -307,14 +308,14 @@ pub(crate) fn optional_actor(parts: &Parts, state: &AppState) -> Option<Actor> {
 pub(crate) struct ApiActor(pub(crate) Actor);
 
 impl FromRequestParts<AppState> for ApiActor {
-    type Rejection = ApiError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         state
             .auth()
             .authenticate(&parts.headers, Source::HeaderOnly)
             .map(Self)
-            .map_err(ApiError::unauthorized)
+            .map_err(|failure| HttpError::unauthorized(failure, parts.uri.path()))
     }
 }
 

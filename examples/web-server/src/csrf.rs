@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
-use crate::error::PageError;
-use crate::{AppState, append_cookie, cookie};
+use crate::error::HttpError;
+use crate::{AppState, cookies};
 
 /// The name of the cookie that holds the token.
 pub(crate) const COOKIE: &str = "renraku_csrf";
@@ -36,7 +36,8 @@ fn is_well_formed(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+/// The token of the request's cookie, if it has a well-formed one.
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
     CookieJar::from_headers(headers).get(COOKIE).map(|c| c.value().to_owned()).filter(|t| is_well_formed(t))
 }
 
@@ -54,7 +55,7 @@ pub(crate) async fn ensure_token(
     request.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(request).await;
     if is_new {
-        append_cookie(response.headers_mut(), cookie(COOKIE, token, state.secure_cookies()));
+        cookies::append(response.headers_mut(), cookies::cookie(COOKIE, token, state.secure_cookies()));
     }
     response
 }
@@ -71,7 +72,7 @@ struct Field {
 pub(crate) struct CsrfForm<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
-    type Rejection = PageError;
+    type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = cookie_token(request.headers());
@@ -81,7 +82,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         // The body limit applies here: a larger body is a 413.
-        let body = Bytes::from_request(request, state).await.map_err(PageError::from_rejection)?;
+        let body = Bytes::from_request(request, state).await.map_err(HttpError::from)?;
         let sent = if is_form {
             serde_urlencoded::from_bytes::<Field>(&body).ok().and_then(|f| f.csrf_token)
         } else {
@@ -92,10 +93,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             _ => false,
         };
         if !valid {
-            return Err(PageError::csrf());
+            return Err(HttpError::csrf());
         }
         serde_urlencoded::from_bytes::<T>(&body).map(Self).map_err(|_| {
-            PageError::bad_request("The form could not be read. Please reload the page and try again.")
+            HttpError::bad_request("The form could not be read. Please reload the page and try again.")
         })
     }
 }

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::{AppState, append_cookie, cookie, remove_cookie};
+use crate::{AppState, cookies};
 
 /// The name of the flash cookie.
 pub(crate) const COOKIE: &str = "renraku_flash";
@@ -67,9 +67,9 @@ pub(crate) struct IncomingFlash(pub(crate) Option<Flash>);
 /// A `303 See Other` to `to` that shows `flash` on the page it leads to.
 pub(crate) fn redirect(to: &str, flash: Flash, state: &AppState) -> Response {
     let mut response = see_other(to);
-    let mut cookie = cookie(COOKIE, flash.key(), state.secure_cookies());
+    let mut cookie = cookies::cookie(COOKIE, flash.key(), state.secure_cookies());
     cookie.set_max_age(time::Duration::seconds(MAX_AGE_SECONDS));
-    append_cookie(response.headers_mut(), cookie);
+    cookies::append(response.headers_mut(), cookie);
     response
 }
 
@@ -100,7 +100,7 @@ pub(crate) async fn take(State(state): State<AppState>, mut request: Request, ne
         .iter()
         .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{COOKIE}="))));
     if incoming.is_some() && is_page && !sets_flash {
-        remove_cookie(response.headers_mut(), COOKIE, state.secure_cookies());
+        cookies::remove(response.headers_mut(), COOKIE, state.secure_cookies());
     }
     response
 }

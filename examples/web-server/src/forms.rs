@@ -1,56 +1,49 @@
 //! The contact form as the browser sends it.
 
 use renraku_core::{Contact, ContactField, NewContact};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-/// The fields of the new and edit forms. Every field is optional text; blank means absent
-/// (the core rules trim and drop blank values). No `Debug`: it holds personal values.
-#[derive(Default, Deserialize)]
+/// The fields of the new and edit forms, named like [`ContactField::name`]. Every field is
+/// optional text; blank means absent (the core rules trim and drop blank values). Other
+/// form fields (the CSRF token) are ignored. No `Debug`: it holds personal values.
+#[derive(Default)]
 pub(crate) struct ContactForm {
-    title: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    address: Option<String>,
-    relationship: Option<String>,
+    values: [Option<String>; ContactField::COUNT],
     /// The version the edit form was loaded with.
-    pub(crate) version: Option<String>,
+    version: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ContactForm {
+    /// Reads the fields by name; a field sent twice makes the form unreadable (which of the
+    /// two did the user mean?).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut form = Self::default();
+        for (name, value) in Vec::<(String, String)>::deserialize(deserializer)? {
+            let slot = match name.parse::<ContactField>() {
+                Ok(field) => &mut form.values[field.index()],
+                Err(_) if name == "version" => &mut form.version,
+                Err(_) => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(serde::de::Error::custom("a field was sent twice"));
+            }
+        }
+        Ok(form)
+    }
 }
 
 impl ContactForm {
     /// The form filled with a stored contact, for the edit page.
     pub(crate) fn from_contact(contact: &Contact) -> Self {
-        let mut form = Self { version: Some(contact.version.to_string()), ..Self::default() };
-        for field in ContactField::ALL {
-            *form.slot_mut(field) = contact.field(field).map(ToOwned::to_owned);
+        Self {
+            values: ContactField::ALL.map(|f| contact.field(f).map(ToOwned::to_owned)),
+            version: Some(contact.version.to_string()),
         }
-        form
     }
 
     /// What the user typed into one field.
     pub(crate) fn value(&self, field: ContactField) -> Option<&str> {
-        match field {
-            ContactField::Title => self.title.as_deref(),
-            ContactField::FirstName => self.first_name.as_deref(),
-            ContactField::LastName => self.last_name.as_deref(),
-            ContactField::Phone => self.phone.as_deref(),
-            ContactField::Email => self.email.as_deref(),
-            ContactField::Address => self.address.as_deref(),
-            ContactField::Relationship => self.relationship.as_deref(),
-        }
-    }
-
-    fn slot_mut(&mut self, field: ContactField) -> &mut Option<String> {
-        match field {
-            ContactField::Title => &mut self.title,
-            ContactField::FirstName => &mut self.first_name,
-            ContactField::LastName => &mut self.last_name,
-            ContactField::Phone => &mut self.phone,
-            ContactField::Email => &mut self.email,
-            ContactField::Address => &mut self.address,
-            ContactField::Relationship => &mut self.relationship,
-        }
+        self.values[field.index()].as_deref()
     }
 
     /// The input of a create, or (through `ContactPatch::replace_with`) of an update.

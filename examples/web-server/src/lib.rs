@@ -28,11 +28,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use renraku_core::ContactRepository;
 use renraku_memory::MemoryContactRepository;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -44,8 +43,10 @@ use tower_http::trace::TraceLayer;
 mod api;
 mod auth;
 mod config;
+mod cookies;
 mod csrf;
 mod error;
+mod extract;
 mod flash;
 mod forms;
 mod pages;
@@ -132,8 +133,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ContactReposi
 /// JSON with `<`, `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026`: the same JSON to a
 /// parser, but no markup even if a careless client renders it as HTML. (Those characters
 /// only ever occur inside JSON strings, where the escapes mean the same.)
-pub(crate) fn html_safe_json(value: &impl serde::Serialize) -> Vec<u8> {
-    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+///
+/// # Errors
+/// `500 Internal Server Error` if the value cannot be serialized (logged).
+pub(crate) fn html_safe_json(value: &impl serde::Serialize) -> Result<Vec<u8>, StatusCode> {
+    let json = serde_json::to_string(value).map_err(|err| {
+        tracing::error!(error = %err, "a response body could not be serialized");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
     let mut safe = String::with_capacity(json.len());
     for c in json.chars() {
         match c {
@@ -143,31 +150,7 @@ pub(crate) fn html_safe_json(value: &impl serde::Serialize) -> Vec<u8> {
             c => safe.push(c),
         }
     }
-    safe.into_bytes()
-}
-
-/// A cookie for this site only: path `/`, HttpOnly, `SameSite=Strict`.
-pub(crate) fn cookie(name: &'static str, value: impl Into<String>, secure: bool) -> Cookie<'static> {
-    Cookie::build((name, value.into()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .build()
-}
-
-/// Adds a `Set-Cookie` header.
-pub(crate) fn append_cookie(headers: &mut HeaderMap, cookie: Cookie<'_>) {
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        headers.append(header::SET_COOKIE, value);
-    }
-}
-
-/// Appends a `Set-Cookie` that deletes the cookie `name` in the browser.
-pub(crate) fn remove_cookie(headers: &mut HeaderMap, name: &'static str, secure: bool) {
-    let mut removal = cookie(name, "", secure);
-    removal.make_removal();
-    append_cookie(headers, removal);
+    Ok(safe.into_bytes())
 }
 
 /// The stylesheet, compiled into the binary.
@@ -180,14 +163,11 @@ async fn stylesheet() -> Response {
 }
 
 /// Unknown paths: a problem document under `/api`, a page elsewhere.
-async fn fallback(request: Request) -> Response {
-    let path = request.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
-        error::ApiError::new(StatusCode::NOT_FOUND, "There is no such API endpoint.").into_response()
+async fn fallback(request: Request) -> error::HttpError {
+    if error::is_api(request.uri().path()) {
+        error::HttpError::new(StatusCode::NOT_FOUND, "There is no such API endpoint.")
     } else {
-        error::PageError::new(StatusCode::NOT_FOUND, "There is no such page.")
-            .with_link("/", "Home")
-            .into_response()
+        error::HttpError::new(StatusCode::NOT_FOUND, "There is no such page.").with_link("/", "Home")
     }
 }
 
@@ -201,20 +181,19 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// ids, one log line per request, security headers, timeout, body limit).
 pub fn app(state: AppState) -> Router {
     let pages = pages::router()
-        .layer(from_fn(error::html_errors))
         .layer(from_fn_with_state(state.clone(), flash::take))
         .layer(from_fn_with_state(state.clone(), csrf::ensure_token));
-    let api = api::router().layer(from_fn(error::api_errors));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages)
-        .merge(api)
+        .merge(api::router())
         .route("/style.css", get(stylesheet))
         .fallback(fallback)
-        .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(from_fn_with_state(state.clone(), error::render))
+        .with_state(state)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -1,27 +1,28 @@
 //! The HTML pages. Their routes are fixed, so that links and bookmarks stay stable.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use renraku_core::{CaseId, ContactId, ContactPatch, Error, PageLimit, PageRequest};
+use renraku_core::{CaseId, ContactField, ContactId, ContactPatch, Error, PageLimit};
 use serde::Deserialize;
 
-use crate::auth::{SESSION_COOKIE, Session};
+use crate::auth::{SESSION_COOKIE, Session, strip_bearer};
 use crate::csrf::CsrfForm;
-use crate::error::PageError;
+use crate::error::HttpError;
+use crate::extract::{CasePath, ContactPath, Paging};
 use crate::flash::{self, Flash, see_other};
 use crate::forms::ContactForm;
 use crate::views::{
     AuditPage, AuditRow, CasePage, ConflictPage, ContactFormPage, ContactPage, ContactRow, ContactView,
     DeletePage, ErasePage, HomePage, Layout, Pager, Row, SessionPage, contact_errors, contact_href,
-    form_fields, label,
+    form_fields,
 };
-use crate::{AppState, append_cookie, cookie, remove_cookie};
+use crate::{AppState, cookies};
 
 /// How many contacts or audit events one page lists.
-const PAGE_SIZE: u32 = 20;
+const PAGE_SIZE: PageLimit = PageLimit::clamped(20);
 
 /// The routes of the HTML pages.
 pub(crate) fn router() -> Router<AppState> {
@@ -40,27 +41,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/session/delete", post(sign_out))
 }
 
-fn parse_case(raw: &str) -> Result<CaseId, PageError> {
-    raw.parse().map_err(PageError::from)
-}
-
-fn parse_ids(case_id: &str, id: &str) -> Result<(CaseId, ContactId), PageError> {
-    Ok((parse_case(case_id)?, id.parse().map_err(PageError::from)?))
-}
-
-#[derive(Deserialize)]
-struct PageQuery {
-    after: Option<String>,
-}
-
-fn page_request(query: &PageQuery) -> Result<PageRequest, PageError> {
-    let limit = PageLimit::new(PAGE_SIZE).map_err(PageError::from)?;
-    match query.after.as_deref().filter(|a| !a.is_empty()) {
-        None => Ok(PageRequest::first(limit)),
-        Some(after) => Ok(PageRequest::after(after.parse().map_err(PageError::from)?, limit)),
-    }
-}
-
 async fn home(layout: Layout) -> HomePage {
     HomePage { layout }
 }
@@ -71,35 +51,36 @@ struct OpenCase {
 }
 
 /// `GET /cases?case_id=42`: the form of the home page.
-async fn open_case(Query(query): Query<OpenCase>) -> Result<Response, PageError> {
+async fn open_case(Query(query): Query<OpenCase>) -> Result<Response, HttpError> {
     let raw = query.case_id.unwrap_or_default();
     if raw.trim().is_empty() {
-        return Err(PageError::bad_request("Please enter a case id."));
+        return Err(HttpError::bad_request("Please enter a case id."));
     }
-    let case_id = parse_case(raw.trim())?;
+    let case_id: CaseId = raw.trim().parse()?;
     // Case ids are letters, digits and `-_.:`, so they need no escaping in a path.
     Ok(see_other(&format!("/cases/{case_id}")))
 }
 
+/// A case's contacts. A case without contacts answers 404, as the original did, but with
+/// the case page itself: opening a new case is how work starts.
 async fn case_page(
     State(state): State<AppState>,
     session: Session,
-    Path(case_id): Path<String>,
-    Query(query): Query<PageQuery>,
-) -> Result<CasePage, PageError> {
-    let case_id = parse_case(&case_id)?;
-    let request = page_request(&query)?;
+    CasePath(case_id): CasePath,
+    paging: Paging,
+) -> Result<Response, HttpError> {
+    let request = paging.request(PAGE_SIZE);
     let page = state.store().list(&case_id, request).await?;
-    if page.items.is_empty() && request.after.is_none() {
-        // The layout carries the flash of a redirect here after the last contact was deleted.
-        return Err(PageError::from(Error::case_not_found(&case_id)).with_layout(session.layout));
-    }
-    Ok(CasePage {
+    let status =
+        if page.items.is_empty() && request.after.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let page = CasePage {
         layout: session.layout,
         rows: page.items.iter().map(ContactRow::new).collect(),
         pager: Pager::new(&format!("/cases/{case_id}"), request, &page),
+        empty: status == StatusCode::NOT_FOUND,
         case_id: case_id.to_string(),
-    })
+    };
+    Ok((status, page).into_response())
 }
 
 fn new_form(
@@ -143,18 +124,16 @@ fn edit_form(
     }
 }
 
-async fn new_contact(session: Session, Path(case_id): Path<String>) -> Result<ContactFormPage, PageError> {
-    let case_id = parse_case(&case_id)?;
-    Ok(new_form(session.layout, &case_id, &ContactForm::default(), None))
+async fn new_contact(session: Session, CasePath(case_id): CasePath) -> ContactFormPage {
+    new_form(session.layout, &case_id, &ContactForm::default(), None)
 }
 
 async fn create_contact(
     State(state): State<AppState>,
     session: Session,
-    Path(case_id): Path<String>,
+    CasePath(case_id): CasePath,
     CsrfForm(form): CsrfForm<ContactForm>,
-) -> Result<Response, PageError> {
-    let case_id = parse_case(&case_id)?;
+) -> Result<Response, HttpError> {
     match state.store().create(&case_id, form.to_new_contact(), &session.actor).await {
         Ok(contact) => {
             Ok(flash::redirect(&contact_href(&case_id, &contact.id.to_string()), Flash::Created, &state))
@@ -170,9 +149,8 @@ async fn create_contact(
 async fn show_contact(
     State(state): State<AppState>,
     session: Session,
-    Path((case_id, id)): Path<(String, String)>,
-) -> Result<ContactPage, PageError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+    ContactPath(case_id, id): ContactPath,
+) -> Result<ContactPage, HttpError> {
     let contact = state.store().get(&case_id, id).await?;
     Ok(ContactPage {
         layout: session.layout,
@@ -184,9 +162,8 @@ async fn show_contact(
 async fn edit_contact(
     State(state): State<AppState>,
     session: Session,
-    Path((case_id, id)): Path<(String, String)>,
-) -> Result<ContactFormPage, PageError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+    ContactPath(case_id, id): ContactPath,
+) -> Result<ContactFormPage, HttpError> {
     let contact = state.store().get(&case_id, id).await?;
     Ok(edit_form(session.layout, &case_id, id, &ContactForm::from_contact(&contact), contact.version, None))
 }
@@ -194,12 +171,11 @@ async fn edit_contact(
 async fn update_contact(
     State(state): State<AppState>,
     session: Session,
-    Path((case_id, id)): Path<(String, String)>,
+    ContactPath(case_id, id): ContactPath,
     CsrfForm(form): CsrfForm<ContactForm>,
-) -> Result<Response, PageError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+) -> Result<Response, HttpError> {
     let Some(version) = form.version() else {
-        return Err(PageError::bad_request("The form has no valid version. Please reload the edit page."));
+        return Err(HttpError::bad_request("The form has no valid version. Please reload the edit page."));
     };
     let patch = ContactPatch::replace_with(form.to_new_contact());
     match state.store().update(&case_id, id, patch, Some(version), &session.actor).await {
@@ -211,9 +187,9 @@ async fn update_contact(
         Err(Error::Conflict { .. }) => {
             // Nothing was written: show what is stored now, and what the user typed.
             let current = state.store().get(&case_id, id).await?;
-            let yours = renraku_core::ContactField::ALL
+            let yours = ContactField::ALL
                 .into_iter()
-                .map(|f| Row { label: label(f), value: form.value(f).unwrap_or("").trim().to_owned() })
+                .map(|f| Row { label: f.label(), value: form.value(f).unwrap_or("").trim().to_owned() })
                 .collect();
             let page = ConflictPage {
                 layout: session.layout,
@@ -230,9 +206,8 @@ async fn update_contact(
 async fn confirm_delete(
     State(state): State<AppState>,
     session: Session,
-    Path((case_id, id)): Path<(String, String)>,
-) -> Result<DeletePage, PageError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+    ContactPath(case_id, id): ContactPath,
+) -> Result<DeletePage, HttpError> {
     let contact = state.store().get(&case_id, id).await?;
     Ok(DeletePage {
         layout: session.layout,
@@ -249,16 +224,15 @@ struct VersionForm {
 async fn delete_contact(
     State(state): State<AppState>,
     session: Session,
-    Path((case_id, id)): Path<(String, String)>,
+    ContactPath(case_id, id): ContactPath,
     CsrfForm(form): CsrfForm<VersionForm>,
-) -> Result<Response, PageError> {
-    let (case_id, id) = parse_ids(&case_id, &id)?;
+) -> Result<Response, HttpError> {
     // The confirmation page carries the version it showed: a contact that changed since
     // is not deleted unseen.
     let expected = form.version.as_deref().and_then(|v| v.trim().parse().ok());
     match state.store().delete(&case_id, id, expected, &session.actor).await {
         Ok(()) => Ok(flash::redirect(&format!("/cases/{case_id}"), Flash::Deleted, &state)),
-        Err(err @ Error::Conflict { .. }) => Err(PageError::from(err)
+        Err(err @ Error::Conflict { .. }) => Err(HttpError::from(err)
             .with_link(contact_href(&case_id, &id.to_string()), "Review the current version")),
         Err(err) => Err(err.into()),
     }
@@ -267,11 +241,10 @@ async fn delete_contact(
 async fn audit_page(
     State(state): State<AppState>,
     session: Session,
-    Path(case_id): Path<String>,
-    Query(query): Query<PageQuery>,
-) -> Result<AuditPage, PageError> {
-    let case_id = parse_case(&case_id)?;
-    let request = page_request(&query)?;
+    CasePath(case_id): CasePath,
+    paging: Paging,
+) -> Result<AuditPage, HttpError> {
+    let request = paging.request(PAGE_SIZE);
     let page = state.store().audit_trail(&case_id, request).await?;
     Ok(AuditPage {
         layout: session.layout,
@@ -284,9 +257,8 @@ async fn audit_page(
 async fn confirm_erase(
     State(state): State<AppState>,
     session: Session,
-    Path(case_id): Path<String>,
-) -> Result<ErasePage, PageError> {
-    let case_id = parse_case(&case_id)?;
+    CasePath(case_id): CasePath,
+) -> Result<ErasePage, HttpError> {
     let case = state.store().case(&case_id).await?;
     Ok(ErasePage { layout: session.layout, case_id: case_id.to_string(), count: case.contact_count })
 }
@@ -297,10 +269,9 @@ struct NoFields {}
 async fn erase_case(
     State(state): State<AppState>,
     session: Session,
-    Path(case_id): Path<String>,
+    CasePath(case_id): CasePath,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
-) -> Result<Response, PageError> {
-    let case_id = parse_case(&case_id)?;
+) -> Result<Response, HttpError> {
     match state.store().erase_case(&case_id, &session.actor).await? {
         0 => Err(Error::case_not_found(&case_id).into()),
         _ => Ok(flash::redirect("/", Flash::Erased, &state)),
@@ -345,7 +316,7 @@ async fn sign_in(
     State(state): State<AppState>,
     layout: Layout,
     CsrfForm(form): CsrfForm<SignInForm>,
-) -> Result<Response, PageError> {
+) -> Result<Response, HttpError> {
     let next = safe_next(form.next.as_deref()).to_owned();
     let again = |layout: Layout, status: StatusCode, error: &'static str| {
         let page = SessionPage { layout, next: next.clone(), error: Some(error) };
@@ -361,8 +332,7 @@ async fn sign_in(
         return Ok(again(layout, StatusCode::BAD_REQUEST, error));
     };
     let raw = form.token.unwrap_or_default();
-    let token = raw.trim();
-    let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+    let token = strip_bearer(&raw).trim();
     if token.len() > MAX_COOKIE_TOKEN {
         return Ok(again(layout, StatusCode::BAD_REQUEST, "The token is too long to keep in a cookie."));
     }
@@ -375,20 +345,20 @@ async fn sign_in(
         }
     };
     let mut response = flash::redirect(&next, Flash::SignedIn, &state);
-    let mut session = cookie(SESSION_COOKIE, token.to_owned(), state.secure_cookies());
+    let mut session = cookies::cookie(SESSION_COOKIE, token.to_owned(), state.secure_cookies());
     // The cookie expires with the token.
     if let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(verified.expires_at) {
         session.set_expires(expires);
         let remaining = verified.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
         session.set_max_age(time::Duration::seconds(remaining.max(0)));
     }
-    append_cookie(response.headers_mut(), session);
+    cookies::append(response.headers_mut(), session);
     Ok(response)
 }
 
 async fn sign_out(State(state): State<AppState>, CsrfForm(NoFields {}): CsrfForm<NoFields>) -> Response {
     let mut response = flash::redirect("/", Flash::SignedOut, &state);
-    remove_cookie(response.headers_mut(), SESSION_COOKIE, state.secure_cookies());
+    cookies::remove(response.headers_mut(), SESSION_COOKIE, state.secure_cookies());
     response
 }
 

@@ -4,10 +4,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
-use renraku_core::validation::max_chars;
-use renraku_core::{Actor, AuditEvent, CaseId, Contact, ContactField, Page, PageRequest, ValidationErrors};
+use renraku_core::{
+    Actor, AuditEvent, CaseId, Contact, ContactField, FieldKind, Page, PageRequest, ValidationErrors,
+};
 
 use crate::AppState;
 use crate::csrf::CsrfToken;
@@ -25,16 +27,23 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    /// The layout of an error page: no forms, no user.
-    pub(crate) fn bare() -> Self {
-        Self::default()
-    }
-
     pub(crate) fn from_parts(parts: &Parts, state: &AppState, actor: Option<&Actor>) -> Self {
         Self {
             csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
             flash: parts.extensions.get::<IncomingFlash>().and_then(|f| f.0).map(|f| f.message()),
             user: actor.map(ToString::to_string),
+            auth_disabled: state.auth().is_disabled(),
+        }
+    }
+
+    /// The layout of an error page for a request: its user, if any, and the CSRF token of
+    /// its cookie (for the sign-out button); no flash.
+    pub(crate) fn of_request(headers: &HeaderMap, state: &AppState) -> Self {
+        let user = crate::auth::optional_actor(headers, state);
+        Self {
+            csrf: crate::csrf::cookie_token(headers).unwrap_or_default(),
+            flash: None,
+            user: user.as_ref().map(ToString::to_string),
             auth_disabled: state.auth().is_disabled(),
         }
     }
@@ -50,7 +59,7 @@ impl FromRequestParts<AppState> for Layout {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let actor = crate::auth::optional_actor(parts, state);
+        let actor = crate::auth::optional_actor(&parts.headers, state);
         Ok(Self::from_parts(parts, state, actor.as_ref()))
     }
 }
@@ -65,19 +74,6 @@ pub(crate) struct Link {
 impl Link {
     pub(crate) fn new(href: impl Into<String>, label: impl Into<String>) -> Self {
         Self { href: href.into(), label: label.into() }
-    }
-}
-
-/// The label of a field in forms and tables.
-pub(crate) fn label(field: ContactField) -> &'static str {
-    match field {
-        ContactField::Title => "Title",
-        ContactField::FirstName => "First name",
-        ContactField::LastName => "Last name",
-        ContactField::Phone => "Phone",
-        ContactField::Email => "Email",
-        ContactField::Address => "Address",
-        ContactField::Relationship => "Relationship",
     }
 }
 
@@ -111,22 +107,22 @@ pub(crate) fn form_fields(form: &ContactForm, errors: Option<&ValidationErrors>)
         .into_iter()
         .map(|field| FormField {
             name: field.name(),
-            label: label(field),
-            kind: match field {
-                ContactField::Phone => "tel",
-                ContactField::Email => "email",
-                ContactField::Address => "textarea",
+            label: field.label(),
+            kind: match field.kind() {
+                FieldKind::Phone => "tel",
+                FieldKind::Email => "email",
+                FieldKind::MultiLine => "textarea",
                 _ => "text",
             },
             value: form.value(field).unwrap_or_default().to_owned(),
-            max: max_chars(field),
+            max: field.max_chars(),
             errors: errors
                 .iter()
                 .flat_map(|e| e.for_field(field.name()))
                 .map(|e| e.message.to_string())
                 .collect(),
-            hint: match field {
-                ContactField::Phone => "With country code (+49 …) or a national number.",
+            hint: match field.kind() {
+                FieldKind::Phone => "With country code (+49 …) or a national number.",
                 _ => "",
             },
         })
@@ -162,12 +158,12 @@ pub(crate) struct ContactView {
 
 impl ContactView {
     pub(crate) fn new(contact: &Contact) -> Self {
-        let mut rows: Vec<Row> = ContactField::ALL
-            .into_iter()
-            .map(|f| Row { label: label(f), value: contact.field(f).unwrap_or("").to_owned() })
-            .collect();
-        if let Some(e164) = &contact.phone_e164 {
-            rows.insert(4, Row { label: "Phone (E.164)", value: e164.clone() });
+        let mut rows = Vec::with_capacity(ContactField::COUNT + 1);
+        for field in ContactField::ALL {
+            rows.push(Row { label: field.label(), value: contact.field(field).unwrap_or("").to_owned() });
+            if let (FieldKind::Phone, Some(e164)) = (field.kind(), &contact.phone_e164) {
+                rows.push(Row { label: "Phone (E.164)", value: e164.clone() });
+            }
         }
         Self {
             id: contact.id.to_string(),
@@ -255,6 +251,8 @@ pub(crate) struct CasePage {
     pub(crate) case_id: String,
     pub(crate) rows: Vec<ContactRow>,
     pub(crate) pager: Pager,
+    /// The case has no contacts at all (not just none on this page).
+    pub(crate) empty: bool,
 }
 
 /// The contact form: new, edit, and both again with errors.

@@ -9,9 +9,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-/// The store these tests run on.
-const STORE: common::Store = common::Store::Memory;
-
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -159,7 +156,7 @@ async fn walk(client: Client, base: String) -> Result<(), CmdError> {
     assert!(client.find(Locator::Css(".user")).await?.text().await?.contains("clerk-7"));
 
     // Create a contact by typing, with one mistake first.
-    client.find(Locator::LinkText("Add contact data")).await?.click().await?;
+    client.find(Locator::LinkText("Add contact")).await?.click().await?;
     fill(&client, "title", "Dr.").await?;
     fill(&client, "first_name", "Ada").await?;
     fill(&client, "last_name", "Lovelace").await?;

@@ -7,9 +7,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-/// The store these tests run on.
-const STORE: common::Store = common::Store::Memory;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 

@@ -4,9 +4,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-/// The store these tests run on.
-const STORE: common::Store = common::Store::Memory;
-
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;

@@ -27,7 +27,7 @@ macro_rules! contact_fields {
             /// An email address.
             Email email "Email" Email 254 "Zoe.OBrien@example.org";
             /// A postal address.
-            Address address "Address" Text 500 "Hauptstraße 1, 10115 Berlin";
+            Address address "Address" MultiLine 500 "Hauptstraße 1, 10115 Berlin";
             /// How the person relates to the case, such as "household" or "colleague".
             Relationship relationship "Relationship" Text 100 "household";
         }
@@ -42,6 +42,8 @@ pub(crate) use contact_fields;
 pub enum FieldKind {
     /// Free text on one line.
     Text,
+    /// Free text that may have several lines, such as a postal address.
+    MultiLine,
     /// A person's name: letters, marks, spaces and a little punctuation.
     Name,
     /// A phone number, stored as entered and in E.164 form.

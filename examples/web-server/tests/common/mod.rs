@@ -31,8 +31,7 @@ pub const OTHER_PRIVATE_KEY: &[u8] = include_bytes!("../fixtures/other-private.p
 /// The user of [`token`].
 pub const USER: &str = "clerk-7";
 
-/// Where a test binary keeps its contacts. Each binary that includes this module names its
-/// store with a `const STORE: common::Store` at its root, so one suite runs on both.
+/// Where a test keeps its contacts: memory, unless [`on_every_store!`] runs it on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
     /// `MemoryContactRepository`.
@@ -62,10 +61,34 @@ pub fn token() -> String {
     sign(&claims(json!(USER)), PRIVATE_KEY)
 }
 
-/// The store the tests run on: the binary's [`Store`].
+tokio::task_local! {
+    /// The store of the test that runs in this task.
+    pub static STORE: Store;
+}
+
+/// Generates, for each named `async fn()` test of the module, a module of that name with
+/// the test on the memory store (`memory`) and on PostgreSQL (`postgres`).
+#[macro_export]
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn memory() {
+                $crate::common::STORE.scope($crate::common::Store::Memory, super::$test()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                $crate::common::STORE.scope($crate::common::Store::Postgres, super::$test()).await;
+            }
+        }
+    )*};
+}
+
+/// The store the tests run on: the task's [`STORE`], memory outside [`on_every_store!`].
 pub async fn store_under_test() -> Arc<dyn ContactRepository> {
     let rules = Rules::default().with_default_region("DE".parse().unwrap());
-    match crate::STORE {
+    match STORE.try_with(|store| *store).unwrap_or(Store::Memory) {
         Store::Memory => Arc::new(MemoryContactRepository::with_rules(rules)),
         Store::Postgres => Arc::new(renraku_postgres::testkit::fresh_repository(rules).await),
     }

@@ -11,7 +11,6 @@ fn contacts(case: &str) -> String {
     format!("/api/cases/{case}/contacts")
 }
 
-#[tokio::test]
 async fn create_answers_201_with_location_etag_and_the_contact_at_top_level() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -43,7 +42,6 @@ async fn create_answers_201_with_location_etag_and_the_contact_at_top_level() {
     assert!(cached.body.is_empty());
 }
 
-#[tokio::test]
 async fn lists_are_paged_with_after_and_limit() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -75,7 +73,6 @@ async fn lists_are_paged_with_after_and_limit() {
     assert_eq!(empty.assert_status(200).json(), json!({ "items": [], "next": null }));
 }
 
-#[tokio::test]
 async fn patch_is_a_merge_patch_that_honours_if_match() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -127,7 +124,6 @@ async fn patch_is_a_merge_patch_that_honours_if_match() {
     assert_eq!(problem["errors"][0]["code"], "empty_contact");
 }
 
-#[tokio::test]
 async fn delete_honours_if_match() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -142,7 +138,6 @@ async fn delete_honours_if_match() {
     app.api(Method::PATCH, &href, Some(json!({ "title": "x" }))).await.assert_problem(404);
 }
 
-#[tokio::test]
 async fn bodies_answer_400_422_415_as_documented() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -179,7 +174,6 @@ async fn bodies_answer_400_422_415_as_documented() {
     app.api(Method::GET, &path, None).await.assert_status(200);
 }
 
-#[tokio::test]
 async fn the_audit_trail_names_fields_never_values() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -205,7 +199,6 @@ async fn the_audit_trail_names_fields_never_values() {
     app.api(Method::GET, &format!("/api/cases/{case}/audit?after=bad"), None).await.assert_problem(400);
 }
 
-#[tokio::test]
 async fn malformed_ids_unknown_routes_and_methods_answer_problems() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -222,7 +215,6 @@ async fn malformed_ids_unknown_routes_and_methods_answer_problems() {
     app.api(Method::POST, "/api/heartbeat", None).await.assert_problem(405);
 }
 
-#[tokio::test]
 async fn a_failing_store_is_a_503_with_a_generic_message() {
     let app = app_with_store_down();
     let id = ContactId::new();
@@ -235,3 +227,14 @@ async fn a_failing_store_is_a_503_with_a_generic_message() {
     assert!(page.contains("not available right now") && !page.contains("refused"), "{page}");
     app.post_form("/cases/7/contacts", &[("first_name", "Ada")]).await.assert_page(503);
 }
+
+crate::on_every_store!(
+    create_answers_201_with_location_etag_and_the_contact_at_top_level,
+    lists_are_paged_with_after_and_limit,
+    patch_is_a_merge_patch_that_honours_if_match,
+    delete_honours_if_match,
+    bodies_answer_400_422_415_as_documented,
+    the_audit_trail_names_fields_never_values,
+    malformed_ids_unknown_routes_and_methods_answer_problems,
+    a_failing_store_is_a_503_with_a_generic_message,
+);

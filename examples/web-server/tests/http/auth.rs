@@ -49,7 +49,6 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
     ]
 }
 
-#[tokio::test]
 async fn pages_without_a_token_answer_401_with_a_link_to_sign_in() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -65,7 +64,6 @@ async fn pages_without_a_token_answer_401_with_a_link_to_sign_in() {
     app.post_form(&format!("/cases/{case}/contacts"), &[("first_name", "Ada")]).await.assert_page(401);
 }
 
-#[tokio::test]
 async fn the_api_without_a_token_answers_401_problems() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -76,7 +74,6 @@ async fn the_api_without_a_token_answers_401_problems() {
     create.assert_problem(401);
 }
 
-#[tokio::test]
 async fn heartbeat_needs_no_token_and_has_no_body() {
     let app = app_under_test().await.without_bearer();
     let response = app.api(Method::GET, "/api/heartbeat", None).await;
@@ -84,7 +81,6 @@ async fn heartbeat_needs_no_token_and_has_no_body() {
     assert!(response.body.is_empty());
 }
 
-#[tokio::test]
 async fn the_bearer_prefix_is_optional() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -97,7 +93,6 @@ async fn the_bearer_prefix_is_optional() {
     assert!(page.assert_page(200).contains("Signed in as <strong>clerk-7</strong>"));
 }
 
-#[tokio::test]
 async fn every_bad_token_is_refused() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -112,7 +107,6 @@ async fn every_bad_token_is_refused() {
     }
 }
 
-#[tokio::test]
 async fn the_actor_is_sub_id_as_string_or_number() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -126,7 +120,6 @@ async fn the_actor_is_sub_id_as_string_or_number() {
     }
 }
 
-#[tokio::test]
 async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -177,7 +170,6 @@ async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token(
     app.get(&format!("/cases/{case}")).await.assert_page(401);
 }
 
-#[tokio::test]
 async fn signing_in_with_a_bad_token_is_a_401_and_sets_no_cookie() {
     let app = app_under_test().await.without_bearer();
     for (why, bad) in bad_tokens() {
@@ -190,7 +182,6 @@ async fn signing_in_with_a_bad_token_is_a_401_and_sets_no_cookie() {
     empty.assert_page(401);
 }
 
-#[tokio::test]
 async fn sign_in_only_redirects_within_the_site() {
     let app = app_under_test().await.without_bearer();
     for next in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
@@ -200,7 +191,6 @@ async fn sign_in_only_redirects_within_the_site() {
     }
 }
 
-#[tokio::test]
 async fn a_present_header_decides_even_with_a_valid_cookie() {
     let app = app_under_test().await.without_bearer();
     app.set_cookie("renraku_session", &token());
@@ -215,7 +205,6 @@ async fn a_present_header_decides_even_with_a_valid_cookie() {
     app.raw(request).await.assert_page(401);
 }
 
-#[tokio::test]
 async fn the_api_does_not_accept_the_session_cookie() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
@@ -226,7 +215,6 @@ async fn the_api_does_not_accept_the_session_cookie() {
     app.raw(request).await.assert_problem(401);
 }
 
-#[tokio::test]
 async fn disable_auth_lets_everything_through_as_the_dev_user() {
     let verifier = renraku_web::JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
     let state = AppState::new(store_under_test().await, Auth::Disabled { verifier: Some(verifier) });
@@ -245,3 +233,18 @@ async fn disable_auth_lets_everything_through_as_the_dev_user() {
     let response = app.post_form("/session", &[("token", &token())]).await;
     assert!(response.assert_page(400).contains("Authentication is disabled"));
 }
+
+crate::on_every_store!(
+    pages_without_a_token_answer_401_with_a_link_to_sign_in,
+    the_api_without_a_token_answers_401_problems,
+    heartbeat_needs_no_token_and_has_no_body,
+    the_bearer_prefix_is_optional,
+    every_bad_token_is_refused,
+    the_actor_is_sub_id_as_string_or_number,
+    signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token,
+    signing_in_with_a_bad_token_is_a_401_and_sets_no_cookie,
+    sign_in_only_redirects_within_the_site,
+    a_present_header_decides_even_with_a_valid_cookie,
+    the_api_does_not_accept_the_session_cookie,
+    disable_auth_lets_everything_through_as_the_dev_user,
+);

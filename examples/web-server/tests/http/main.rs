@@ -1,11 +1,10 @@
 //! In-process HTTP tests (tower `oneshot` on the real router) of every route, status and
-//! error, on the memory store. `tests/http_postgres.rs` runs the same tests on PostgreSQL.
+//! error, each run on the memory store (`…::memory`) and on PostgreSQL (`…::postgres`: a
+//! fresh schema per test on the test server, `DATABASE_URL` or a throwaway cluster, see
+//! `renraku_postgres::testkit`). `--skip postgres` leaves the PostgreSQL runs out.
 
 #[path = "../common/mod.rs"]
 mod common;
-
-/// The store these tests run on.
-const STORE: common::Store = common::Store::Memory;
 
 mod api;
 mod auth;

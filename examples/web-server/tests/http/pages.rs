@@ -29,7 +29,6 @@ fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-#[tokio::test]
 async fn home_offers_the_case_form_and_a_csrf_cookie() {
     let app = app_under_test().await;
     let response = app.get("/").await;
@@ -42,7 +41,6 @@ async fn home_offers_the_case_form_and_a_csrf_cookie() {
     );
 }
 
-#[tokio::test]
 async fn opening_a_case_redirects_to_its_page() {
     let app = app_under_test().await;
     let response = app.get("/cases?case_id=42").await;
@@ -55,7 +53,6 @@ async fn opening_a_case_redirects_to_its_page() {
     }
 }
 
-#[tokio::test]
 async fn a_case_without_contacts_is_a_404_with_a_link_to_add_one() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -65,7 +62,6 @@ async fn a_case_without_contacts_is_a_404_with_a_link_to_add_one() {
     assert!(page.contains(&format!(r#"href="/cases/{case}/contacts/new""#)), "{page}");
 }
 
-#[tokio::test]
 async fn creating_a_contact_redirects_with_a_flash_shown_once() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -111,7 +107,6 @@ async fn creating_a_contact_redirects_with_a_flash_shown_once() {
     assert!(page.contains(&format!(r#"href="{location}""#)));
 }
 
-#[tokio::test]
 async fn invalid_input_is_a_422_with_each_error_beside_its_field_and_the_input_kept() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -151,7 +146,6 @@ async fn invalid_input_is_a_422_with_each_error_beside_its_field_and_the_input_k
     assert!(field_block(page, "title").contains(r#"value="Herr""#));
 }
 
-#[tokio::test]
 async fn showing_a_contact_checks_case_and_ids() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -180,7 +174,6 @@ async fn showing_a_contact_checks_case_and_ids() {
     }
 }
 
-#[tokio::test]
 async fn editing_a_contact_saves_it_with_a_flash() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -230,7 +223,6 @@ async fn editing_a_contact_saves_it_with_a_flash() {
     assert_eq!(app.api(Method::GET, &format!("/api{href}"), None).await.json()["version"], 2);
 }
 
-#[tokio::test]
 async fn a_stale_edit_is_a_409_showing_the_current_values_and_nothing_is_overwritten() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -257,7 +249,6 @@ async fn a_stale_edit_is_a_409_showing_the_current_values_and_nothing_is_overwri
     assert_eq!(stored["phone"], "+49 40 5550100");
 }
 
-#[tokio::test]
 async fn deleting_asks_for_confirmation_then_redirects_with_a_flash() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -290,7 +281,6 @@ async fn deleting_asks_for_confirmation_then_redirects_with_a_flash() {
     app.post_form(&format!("{href}/delete"), &[("version", "1")]).await.assert_page(404);
 }
 
-#[tokio::test]
 async fn the_case_page_is_paginated_with_a_next_link() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -312,7 +302,6 @@ async fn the_case_page_is_paginated_with_a_next_link() {
     assert!(bad.assert_page(400).contains("not a valid page cursor"));
 }
 
-#[tokio::test]
 async fn the_audit_page_shows_who_did_what_to_which_fields_never_values() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -334,7 +323,6 @@ async fn the_audit_page_shows_who_did_what_to_which_fields_never_values() {
     assert!(empty.assert_page(200).contains("No changes recorded."));
 }
 
-#[tokio::test]
 async fn erasing_a_case_asks_for_confirmation_then_erases_everything() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -359,7 +347,6 @@ async fn erasing_a_case_asks_for_confirmation_then_erases_everything() {
     assert!(audit.assert_page(200).contains("case_erased"), "the audit trail is kept");
 }
 
-#[tokio::test]
 async fn unknown_pages_and_methods_answer_pages() {
     let app = app_under_test().await;
     assert!(app.get("/nowhere").await.assert_page(404).contains("There is no such page."));
@@ -369,7 +356,6 @@ async fn unknown_pages_and_methods_answer_pages() {
     assert!(wrong_method.header("allow").is_some_and(|allow| allow.contains("POST")));
 }
 
-#[tokio::test]
 async fn the_stylesheet_is_served() {
     let app = app_under_test().await;
     let css = app.get("/style.css").await;
@@ -377,3 +363,20 @@ async fn the_stylesheet_is_served() {
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     assert!(css.body.contains("font") && css.body.len() < 8 * 1024);
 }
+
+crate::on_every_store!(
+    home_offers_the_case_form_and_a_csrf_cookie,
+    opening_a_case_redirects_to_its_page,
+    a_case_without_contacts_is_a_404_with_a_link_to_add_one,
+    creating_a_contact_redirects_with_a_flash_shown_once,
+    invalid_input_is_a_422_with_each_error_beside_its_field_and_the_input_kept,
+    showing_a_contact_checks_case_and_ids,
+    editing_a_contact_saves_it_with_a_flash,
+    a_stale_edit_is_a_409_showing_the_current_values_and_nothing_is_overwritten,
+    deleting_asks_for_confirmation_then_redirects_with_a_flash,
+    the_case_page_is_paginated_with_a_next_link,
+    the_audit_page_shows_who_did_what_to_which_fields_never_values,
+    erasing_a_case_asks_for_confirmation_then_erases_everything,
+    unknown_pages_and_methods_answer_pages,
+    the_stylesheet_is_served,
+);

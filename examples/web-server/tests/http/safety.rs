@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::common::{app_under_test, full_contact, token};
 
-#[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -38,7 +37,6 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(responses[0].header("cache-control"), Some("no-store"), "pages are never cached");
 }
 
-#[tokio::test]
 async fn every_form_post_needs_the_csrf_token_of_its_cookie() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -89,7 +87,6 @@ async fn every_form_post_needs_the_csrf_token_of_its_cookie() {
     created.assert_status(303);
 }
 
-#[tokio::test]
 async fn bodies_over_64_kib_answer_413() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -106,7 +103,6 @@ async fn bodies_over_64_kib_answer_413() {
     assert_eq!(fits.assert_problem(422)["errors"][0]["code"], "too_long");
 }
 
-#[tokio::test]
 async fn every_value_is_html_escaped() {
     let app = app_under_test().await;
     let case = app.new_case();
@@ -132,3 +128,10 @@ async fn every_value_is_html_escaped() {
     let response = app.get("/cases/%3Cscript%3E").await;
     response.assert_page(400);
 }
+
+crate::on_every_store!(
+    every_kind_of_response_carries_the_security_headers,
+    every_form_post_needs_the_csrf_token_of_its_cookie,
+    bodies_over_64_kib_answer_413,
+    every_value_is_html_escaped,
+);
