@@ -17,7 +17,6 @@ use renraku_benches::{
     Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules, time,
 };
 use renraku_core::plan::{self, ContactChange};
-use renraku_core::validation::fold_case;
 use renraku_core::{
     Actor, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, Cursor, NewContact,
     Page, PageLimit, PageRequest, Rules, SearchKey,
@@ -75,9 +74,9 @@ impl HandWritten {
         .bind(&c.email)
         .bind(&c.address)
         .bind(&c.relationship)
-        .bind(c.email.as_deref().map(fold_case))
-        .bind(c.first_name.as_deref().map(fold_case))
-        .bind(c.last_name.as_deref().map(fold_case))
+        .bind(&change.keys.email)
+        .bind(&change.keys.first_name)
+        .bind(&change.keys.last_name)
         .bind(1_i64)
         .bind(c.created_at)
         .bind(c.updated_at)
@@ -119,9 +118,8 @@ impl HandWritten {
     async fn copy(&self, case: &CaseId, inputs: Vec<NewContact>) -> usize {
         let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
         let (mut contacts, mut events) = (String::new(), String::new());
-        for ContactChange { contact: c, event: e, .. } in &changes {
+        for ContactChange { contact: c, event: e, keys } in &changes {
             let text = |v: Option<&str>| v.map_or_else(|| "\\N".to_owned(), copy_escape);
-            let folded = |v: &Option<String>| v.as_deref().map(fold_case);
             let columns = [
                 copy_escape(c.case_id.as_str()),
                 c.id.to_string(),
@@ -133,9 +131,9 @@ impl HandWritten {
                 text(c.email.as_deref()),
                 text(c.address.as_deref()),
                 text(c.relationship.as_deref()),
-                text(folded(&c.email).as_deref()),
-                text(folded(&c.first_name).as_deref()),
-                text(folded(&c.last_name).as_deref()),
+                text(keys.email.as_deref()),
+                text(keys.first_name.as_deref()),
+                text(keys.last_name.as_deref()),
                 "1".to_owned(),
                 c.created_at.to_rfc3339(),
                 c.updated_at.to_rfc3339(),
@@ -231,9 +229,9 @@ impl HandWritten {
         .bind(&c.email)
         .bind(&c.address)
         .bind(&c.relationship)
-        .bind(c.email.as_deref().map(fold_case))
-        .bind(c.first_name.as_deref().map(fold_case))
-        .bind(c.last_name.as_deref().map(fold_case))
+        .bind(&change.keys.email)
+        .bind(&change.keys.first_name)
+        .bind(&change.keys.last_name)
         .bind(c.version as i64)
         .bind(c.updated_at)
         .bind(c.updated_by.as_str())

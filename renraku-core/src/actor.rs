@@ -9,8 +9,9 @@ use crate::error::{Error, IdKind};
 /// Who performs a change: the host application's id of its user.
 ///
 /// Every mutation takes an actor, and contacts and audit events record it. An actor id is
-/// 1 to 256 characters without control characters; it should be an opaque user id, not a
-/// name or an email address, because audit trails are kept after contact data is erased.
+/// 1 to 256 characters without control, invisible or text-reordering characters (the text
+/// policy of [`validation`](crate::validation)); it should be an opaque user id, not a name
+/// or an email address, because audit trails are kept after contact data is erased.
 ///
 /// ```
 /// use renraku_core::Actor;
@@ -36,7 +37,8 @@ impl Actor {
     pub fn new(id: impl Into<String>) -> Result<Self, Error> {
         let id = id.into();
         let blank = id.trim().is_empty();
-        if blank || id.chars().count() > Self::MAX_LEN || id.chars().any(char::is_control) {
+        let policy = crate::validation::check_text(&id);
+        if blank || id.chars().count() > Self::MAX_LEN || policy.is_err() {
             return Err(Error::InvalidId { kind: IdKind::Actor });
         }
         Ok(Self(id))
@@ -75,7 +77,14 @@ mod tests {
     fn actors_are_checked() {
         assert!(Actor::new("42").is_ok());
         assert!(Actor::new("a".repeat(256)).is_ok());
-        for bad in [String::new(), "  ".into(), "a\nb".into(), "a".repeat(257)] {
+        for bad in [
+            String::new(),
+            "  ".into(),
+            "a\nb".into(),
+            "a".repeat(257),
+            "a\u{202E}b".into(),
+            "\u{200B}".into(),
+        ] {
             assert!(matches!(Actor::new(bad), Err(Error::InvalidId { kind: IdKind::Actor })));
         }
         assert!(serde_json::from_str::<Actor>(r#""""#).is_err());

@@ -35,7 +35,9 @@ use crate::contact::{Contact, ContactField, FieldPatch, NewContact};
 use crate::error::Error;
 use crate::id::{AuditEventId, CaseId, ContactId};
 use crate::search::SearchKeys;
-use crate::validation::{CheckedPatch, ContactDraft, Rules, ValidationErrors, empty_contact};
+use crate::validation::{
+    CheckedPatch, ContactDraft, FieldError, Rules, ValidationErrors, code, empty_contact,
+};
 
 /// A contact's new state, the keys it is found by, and the audit event that records the
 /// change: store all three, in one atomic step.
@@ -131,7 +133,8 @@ pub fn check_version(current: &Contact, expected: Option<u64>) -> Result<(), Err
 ///
 /// # Errors
 /// [`Error::Conflict`] if `expected` is stale; [`Error::Validation`] if the result would have
-/// no one to contact.
+/// no one to contact, or if the contact is at version `u64::MAX` (field `version`, code
+/// `range`).
 pub fn update(
     current: &Contact,
     patch: &CheckedPatch,
@@ -162,7 +165,15 @@ pub fn update(
         return Err(ValidationErrors::from(empty_contact()).into());
     }
     let at = now();
-    next.version = current.version + 1;
+    // Only a contact built or deserialized by hand can be at the last version; a checked
+    // increment keeps it from wrapping to 0 (or panicking in a debug build).
+    next.version = current.version.checked_add(1).ok_or_else(|| {
+        Error::from(ValidationErrors::from(FieldError::new(
+            "version",
+            code::RANGE,
+            "the contact is at the last version there is and cannot change",
+        )))
+    })?;
     next.updated_at = at;
     next.updated_by = actor.clone();
     let event = event(&next.case_id, Some(next.id), AuditAction::Updated, actor, changed, at);

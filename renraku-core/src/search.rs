@@ -122,6 +122,11 @@ pub struct SearchKeys {
 }
 
 impl SearchKeys {
+    /// How keys are derived, as a number that grows with every change of it; a backend
+    /// that stores keys recomputes them when it finds older ones. 1: lowercase; 2: Unicode
+    /// full case folding (`Σ`, `σ`, `ς` alike; `ß` as `ss`).
+    pub const VERSION: u32 = 2;
+
     /// The keys of `contact`.
     #[must_use]
     pub fn of(contact: &Contact) -> Self {
@@ -175,8 +180,15 @@ impl Rules {
         let Some(value) = normalize(value) else {
             return Err(query_error(code::REQUIRED, "must not be blank".into()));
         };
-        if value.chars().any(char::is_control) {
-            return Err(query_error(code::CONTROL_CHARACTER, "must not contain control characters".into()));
+        if let Err(broken) = crate::validation::check_text(&value) {
+            let message = match broken {
+                code::CONTROL_CHARACTER => "must not contain control characters",
+                code::INVISIBLE_CHARACTER => {
+                    "must not contain invisible characters or text direction controls"
+                }
+                _ => "must not stack so many accents on one letter",
+            };
+            return Err(query_error(broken, message.into()));
         }
         let max = max_chars(field);
         if value.chars().count() > max {

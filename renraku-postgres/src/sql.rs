@@ -43,6 +43,10 @@ pub(crate) struct Statements {
     pub(crate) select_contact: SqlStr,
     /// The current state of a contact, locked until the transaction ends.
     pub(crate) lock_contact: SqlStr,
+    /// A page of contacts in key order, after `($1, $2)` (from the start when both are
+    /// null), for recomputing their search keys.
+    pub(crate) rekey_page: SqlStr,
+    pub(crate) rekey_contact: SqlStr,
     pub(crate) list_contacts: SqlStr,
     pub(crate) update_contact: SqlStr,
     pub(crate) delete_contact: SqlStr,
@@ -73,6 +77,15 @@ impl Statements {
             select_contact: sql(format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2")),
             lock_contact: sql(format!(
                 "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2 FOR UPDATE"
+            )),
+            rekey_page: sql(format!(
+                "SELECT {columns} FROM {s}.contacts
+                WHERE $1::text IS NULL OR (case_id, id) > ($1::text, $2::uuid)
+                ORDER BY case_id, id LIMIT 1000"
+            )),
+            rekey_contact: sql(format!(
+                "UPDATE {s}.contacts SET email_key = $3, first_name_key = $4, last_name_key = $5
+                WHERE case_id = $1 AND id = $2"
             )),
             // The nil UUID sorts first, so `id > $2` with it is the first page.
             list_contacts: sql(format!(

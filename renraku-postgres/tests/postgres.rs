@@ -58,7 +58,11 @@ async fn assert_both_migrated(pool: &PgPool) {
         [1, 2],
         "the host's bookkeeping holds only its own"
     );
-    assert_eq!(versions(pool, "renraku._renraku_migrations").await, [1], "renraku's bookkeeping is its own");
+    assert_eq!(
+        versions(pool, "renraku._renraku_migrations").await,
+        [1, 2],
+        "renraku's bookkeeping is its own"
+    );
     for table in ["public.host_cases", "public.host_notes", "renraku.contacts", "renraku.audit_events"] {
         let sql = format!("SELECT count(*) FROM {table}");
         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.expect(table);
@@ -309,5 +313,54 @@ async fn hostile_strings_are_stored_verbatim() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(tables, 3, "contacts, audit_events and the migration bookkeeping are all still there");
+    assert_eq!(
+        tables, 4,
+        "contacts, audit_events, the key version and the migration bookkeeping are all still there"
+    );
+}
+
+/// Search keys stored by an older derivation (lowercase: `ς` at the end of a word, `ß`
+/// kept) are recomputed by the next `migrate()`, once, by however many processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_recomputes_search_keys_of_an_older_derivation() {
+    let repo = fresh_repository(Rules::default()).await;
+    let case = case();
+    let names = ["Οδυσσέας", "Straße", "ΣΊΣΥΦΟΣ"];
+    for name in names {
+        repo.create(&case, NewContact::default().with(ContactField::LastName, name), &clerk()).await.unwrap();
+    }
+    let s = repo.schema().to_owned();
+    let old_keys = format!("UPDATE \"{s}\".contacts SET last_name_key = lower(last_name)");
+    repo.pool().execute(sqlx::AssertSqlSafe(old_keys)).await.unwrap();
+    let old_version = format!("UPDATE \"{s}\".search_key_version SET version = 1");
+    repo.pool().execute(sqlx::AssertSqlSafe(old_version)).await.unwrap();
+    let find = |query: &'static str| {
+        let repo = repo.clone();
+        async move {
+            repo.find(ContactQuery::NamePrefix(query.into()), PageRequest::default())
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    assert_eq!(find("STRASS").await, 0, "the old keys miss it");
+
+    let mut migrators = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let repo = repo.clone();
+        migrators.spawn(async move { repo.migrate().await });
+    }
+    while let Some(done) = migrators.join_next().await {
+        done.unwrap().unwrap();
+    }
+    assert_eq!(find("STRASS").await, 1);
+    assert_eq!(find("ΟΔΥΣ").await, 1);
+    assert_eq!(find("σίσυφ").await, 1);
+    let version: i32 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT version FROM \"{s}\".search_key_version")))
+            .fetch_one(repo.pool())
+            .await
+            .unwrap();
+    assert_eq!(version as u32, renraku_core::SearchKeys::VERSION);
 }

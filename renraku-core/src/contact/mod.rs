@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
 use crate::id::{CaseId, ContactId};
+use crate::validation::ValidationErrors;
 
 mod field;
 
@@ -25,7 +26,25 @@ macro_rules! define_contact_structs {
         /// Text fields are normalized (trimmed, NFC) and validated by [`Rules`](crate::Rules);
         /// an absent field is `None`, never an empty string. `Debug` redacts every personal
         /// field.
+        ///
+        /// A contact is what a repository returns; the way in is [`NewContact`] and
+        /// [`ContactPatch`]. Deserializing one (from a cache, a queue, an export) checks
+        /// what can be checked without the repository's rules: every field normalized and
+        /// within its field's rules (phone numbers are not parsed, the default region is
+        /// unknown), `phone_e164` present exactly when `phone` is and in E.164 form, someone
+        /// to contact, a version of at least 1, and `updated_at` not before `created_at`.
+        ///
+        /// ```
+        /// let json = r#"{"id":"0190b3c2-7a1b-7cc3-8000-000000000001","case_id":"42",
+        ///   "title":null,"first_name":"","last_name":null,"phone":null,"email":null,
+        ///   "address":null,"relationship":null,"phone_e164":null,"version":1,
+        ///   "created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z",
+        ///   "created_by":"clerk","updated_by":"clerk"}"#;
+        /// let err = serde_json::from_str::<renraku_core::Contact>(json).unwrap_err();
+        /// assert!(err.to_string().contains("first_name"), "{err}");
+        /// ```
         #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "UncheckedContact")]
         pub struct Contact {
             /// The contact's id.
             pub id: ContactId,
@@ -44,6 +63,41 @@ macro_rules! define_contact_structs {
             pub created_by: Actor,
             /// Who changed the contact last.
             pub updated_by: Actor,
+        }
+
+        /// A contact as it was deserialized, before [`Contact`]'s checks.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct UncheckedContact {
+            id: ContactId,
+            case_id: CaseId,
+            $( $member: Option<String>, )*
+            phone_e164: Option<String>,
+            version: u64,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+            created_by: Actor,
+            updated_by: Actor,
+        }
+
+        impl TryFrom<UncheckedContact> for Contact {
+            type Error = ValidationErrors;
+
+            fn try_from(c: UncheckedContact) -> Result<Self, ValidationErrors> {
+                let contact = Self {
+                    id: c.id,
+                    case_id: c.case_id,
+                    $( $member: c.$member, )*
+                    phone_e164: c.phone_e164,
+                    version: c.version,
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
+                    created_by: c.created_by,
+                    updated_by: c.updated_by,
+                };
+                let errors = crate::validation::check_stored(&contact);
+                if errors.is_empty() { Ok(contact) } else { Err(errors) }
+            }
         }
 
         impl Contact {

@@ -56,7 +56,8 @@ pub async fn create_rejects_an_empty_contact(repo: Repo) {
 pub async fn create_rejects_control_characters(repo: Repo) {
     let case = fresh_case();
     for field in ContactField::ALL {
-        for bad in ["Ada\u{7}", "a\nb", "a\u{0}b", "a\u{9f}b"] {
+        let line_break = (field.kind() != FieldKind::MultiLine).then_some("a\nb");
+        for bad in ["Ada\u{7}", "a\u{0}b", "a\u{9f}b"].into_iter().chain(line_break) {
             let input = named("Ada").with(field, bad);
             let result = repo.create(&case, input, &clerk()).await;
             let found = codes(result);
@@ -64,6 +65,36 @@ pub async fn create_rejects_control_characters(repo: Repo) {
         }
     }
     assert_case_untouched(&repo, &case).await;
+}
+
+pub async fn create_rejects_invisible_characters(repo: Repo) {
+    let case = fresh_case();
+    for field in ContactField::ALL {
+        for bad in ["Ada\u{202E}b", "Ada\u{200B}b", "Ada\u{3164}", "Ad\u{200D}a"] {
+            let found = codes(repo.create(&case, named("Ada").with(field, bad), &clerk()).await);
+            assert!(found.contains(&(None, field.name(), "invisible_character")), "{field}: {found:?}");
+        }
+    }
+    assert_case_untouched(&repo, &case).await;
+}
+
+/// Addresses have lines: any line break is stored as `\n`, lines are trimmed and empty
+/// ones dropped, and they read back as stored; other fields stay on one line.
+pub async fn address_keeps_its_lines(repo: Repo) {
+    let case = fresh_case();
+    let input = named("Ada").with(ContactField::Address, " Hauptstraße 1\r\n\r\n 10115 Berlin \rGermany ");
+    let created = repo.create(&case, input, &clerk()).await.expect("a multi-line address");
+    assert_eq!(created.address.as_deref(), Some("Hauptstraße 1\n10115 Berlin\nGermany"));
+    assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
+    let patch = ContactPatch::default().set(ContactField::Address, "c/o Byron\nPiccadilly 1\nLondon");
+    let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.expect("update");
+    assert_eq!(updated.address.as_deref(), Some("c/o Byron\nPiccadilly 1\nLondon"));
+    let eleven = ["line"; 11].join("\n");
+    let found = codes(repo.create(&case, named("Ada").with(ContactField::Address, eleven), &clerk()).await);
+    assert_eq!(found, [(None, "address", "too_many_lines")]);
+    let found =
+        codes(repo.create(&case, named("Ada").with(ContactField::Title, "Dr.\nmed."), &clerk()).await);
+    assert_eq!(found, [(None, "title", "control_character")]);
 }
 
 pub async fn create_counts_lengths_in_characters(repo: Repo) {
@@ -183,19 +214,20 @@ pub async fn email_is_validated_and_kept_as_entered(repo: Repo) {
 
 pub async fn validation_errors_never_contain_values(repo: Repo) {
     let case = fresh_case();
-    let input = NewContact {
-        title: Some(format!("Secret{}", "x".repeat(60))),
-        first_name: Some("Secret1".into()),
-        last_name: Some("Secret<2>".into()),
-        phone: Some("Secret 3".into()),
-        email: Some("Secret4@".into()),
-        address: Some("Secret\u{7}5".into()),
-        relationship: Some(format!("Secret{}", "y".repeat(100))),
+    // A value that breaks its field's rules, with a secret in it, for every field.
+    let invalid = |field: ContactField| match field.kind() {
+        FieldKind::Name => "Secret1<2>".to_owned(),
+        FieldKind::Phone => "Secret 3".to_owned(),
+        FieldKind::Email => "Secret4@".to_owned(),
+        _ => format!("Secret\u{7}{}", "x".repeat(field.max_chars())),
     };
+    let input =
+        ContactField::ALL.into_iter().fold(NewContact::default(), |input, f| input.with(f, invalid(f)));
     let err = repo.create(&case, input, &clerk()).await.expect_err("invalid");
     let errors = err.validation_errors().expect("a validation error");
-    let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-    assert_eq!(fields, ["title", "first_name", "last_name", "phone", "email", "address", "relationship"]);
+    let mut fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+    fields.dedup();
+    assert_eq!(fields, ContactField::ALL.map(ContactField::name), "every field, in order");
     assert!(
         errors.iter().all(|e| !e.message.is_empty() && !e.code.is_empty()),
         "every error has a code and message"

@@ -41,7 +41,8 @@ use std::sync::Arc;
 
 use crate::{
     Actor, AuditAction, AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, ContactRepositoryExt, Error, NewContact, Page, PageLimit, PageRequest, Rules,
+    ContactRepository, ContactRepositoryExt, Error, FieldKind, NewContact, Page, PageLimit, PageRequest,
+    Rules,
 };
 
 // The behaviours document themselves by their names.
@@ -82,6 +83,8 @@ macro_rules! __conformance_behaviours {
             create_normalizes_text,
             create_rejects_an_empty_contact,
             create_rejects_control_characters,
+            create_rejects_invisible_characters,
+            address_keeps_its_lines,
             create_counts_lengths_in_characters,
             names_accept_letters_marks_and_punctuation,
             names_reject_digits_and_symbols,
@@ -119,6 +122,7 @@ macro_rules! __conformance_behaviours {
             find_by_phone_matches_any_formatting,
             find_by_email_ignores_case,
             find_by_name_prefix_ignores_case,
+            find_by_name_prefix_folds_case_fully,
             find_crosses_cases_and_pages,
             find_rejects_blank_and_invalid_queries,
             find_skips_deleted_and_erased_contacts,

@@ -75,6 +75,34 @@ pub async fn find_by_name_prefix_ignores_case(repo: Repo) {
     assert_eq!(find_all(&repo, ContactQuery::NamePrefix("Ma".into())).await, [ma]);
 }
 
+/// Full Unicode case folding, for stored names and queries alike: a capital sigma inside a
+/// word and at its end folds like the small ones, `ẞ`/`ß` like `ss`.
+pub async fn find_by_name_prefix_folds_case_fully(repo: Repo) {
+    let case = fresh_case();
+    let odysseus = repo
+        .create(&case, NewContact::default().with(ContactField::FirstName, "Οδυσσέας"), &clerk())
+        .await
+        .expect("create");
+    let strasse = repo
+        .create(&case, NewContact::default().with(ContactField::LastName, "Straße"), &clerk())
+        .await
+        .expect("create");
+    for query in ["ΟΔΥΣ", "οδυσ", "Οδυς", "ΟΔΥΣΣΈ"] {
+        assert_eq!(
+            find_all(&repo, ContactQuery::NamePrefix(query.into())).await,
+            std::slice::from_ref(&odysseus),
+            "{query}"
+        );
+    }
+    for query in ["STRASSE", "strass", "STRAẞE", "straße"] {
+        assert_eq!(
+            find_all(&repo, ContactQuery::NamePrefix(query.into())).await,
+            std::slice::from_ref(&strasse),
+            "{query}"
+        );
+    }
+}
+
 pub async fn find_crosses_cases_and_pages(repo: Repo) {
     let mut expected = Vec::new();
     for _ in 0..5 {

@@ -1,40 +1,64 @@
 //! The validation rules: [`Rules`] normalizes and checks every input before a backend sees it.
 //!
+//! Every rule is checked against a reference where one exists, with data the reference
+//! produced (the `reference_*` tests of `renraku-core`): phone numbers against
+//! libphonenumber, email addresses against the WHATWG rule after IDNA, names against a
+//! table of real names in many scripts.
+//!
 //! | field | rule | accepted | rejected |
 //! |---|---|---|---|
-//! | every text field | trimmed; blank means absent; NFC-normalized; no control characters (code `control_character`) | `"  Ada "` → `"Ada"`, `"   "` → absent | `"Ada\u{7}"`, `"a\nb"` |
+//! | every text field | trimmed; blank means absent; every kind of space becomes one ordinary space; NFC | `"  Ada "` → `"Ada"`, `"Mary\u{a0}\u{a0}Ann"` → `"Mary Ann"`, `"   "` → absent | |
+//! | every text field | no control characters (code `control_character`); no line breaks but in `address` | | `"Ada\u{7}"`, `"a\nb"` as a name |
+//! | every text field | no invisible or reordering characters: bidi controls, zero-width spaces, word joiners, soft hyphens, Hangul fillers, variation selectors, the combining grapheme joiner, tags (code `invisible_character`); a zero-width joiner or non-joiner only after a virama or between letters of a joining script | `علی‌رضا` (ZWNJ), `ශ්‍රී` (ZWJ) | `"a\u{202E}b"`, `"a\u{200B}b"`, `"\u{3164}"`, `"Ad\u{200D}a"` |
+//! | every text field | at most 4 combining marks on one character (code `too_many_marks`) | `Nguyễn` | a letter with 5 stacked accents |
 //! | `title` | at most 50 characters (code `too_long`) | `"Dr."`, `"Herr"` | 51 characters |
-//! | `first_name`, `last_name` | at most 100 characters; letters, combining marks, spaces (not line breaks), `'`, `’`, `-`, `.` (code `invalid_name`) | `Zoë-Marie`, `O'Brien`, `Nguyễn`, `李小龙`, `Jean-Luc`, `J. R.` | `R2D2`, `<b>`, `a;b`, `a@b` |
-//! | `phone` | at most 32 characters; a valid number for libphonenumber, international with a leading `+` or national in the default region (codes `invalid_phone`, `missing_country_code`); kept as entered, plus its E.164 form | `+49 30 1234567`, `030 1234567` (region DE), `(202) 555-0143` (region US) | `12`, `+49 0`, `030 1234567` without a default region |
-//! | `email` | at most 254 characters; the `validator` crate's email rule (code `invalid_email`) | `ada@example.org`, `zoe@bücher.de` | `ada`, `ada@`, `@example.org`, `zoë@example.org` (the local part is ASCII) |
-//! | `address` | at most 500 characters | `Hauptstraße 1, 10115 Berlin` | 501 characters |
+//! | `first_name`, `last_name` | at most 100 characters; letters and marks of any script, spaces, and the punctuation of names: `'` `’` `-` U+2010 U+2011 `.` `·` `・` `゠` `׳` `״` `־` `་` `༌`; at least one letter (code `invalid_name`) | `Zoë-Marie`, `O'Brien`, `Nguyễn`, `李小龙`, `J. R.`, `玛丽·居里`, `Gal·la`, `ジョン・スミス`, `ג׳ורג׳` | `R2D2`, `<b>`, `a;b`, `a@b`, `.`, `-`, `Ⅻ` |
+//! | `phone` | at most 32 characters; a valid number for libphonenumber (metadata 9.0.42), read with the default region or, without one, only in international form (codes `invalid_phone`, `missing_country_code`); kept as entered, plus its E.164 form. **Deliberately**: no letters outside a `tel:` URI (libphonenumber drops them or reads them as keypad digits) | `+49 30 1234567`, `030 1234567` (region DE), `(202) 555-0143` (region US), `+7 812 123-45-67`, `+٤٩ ٣٠ ١٢٣٤٥٦٧`, `tel:+49-30-1234567` | `12`, `+49 0`, `030 1234567` without a default region, `+49 18500123456555`, `+49 30 1234567 (office)` |
+//! | `email` | at most 254 characters; the WHATWG `type=email` rule after converting the domain with IDNA (UTS 46): one `@`, a local part of ASCII letters, digits and ``.!#$%&'*+/=?^_`{|}~-`` (any letters too with [`Rules::allow_unicode_local_part`]), a domain of letter-digit-hyphen labels (code `invalid_email`). **Deliberately** stricter: at least two labels, no IP literals, no leading, trailing or doubled dot in the local part, at most 64 characters before the `@` and 253 octets after it | `ada@example.org`, `zoe@bücher.de`, `a+tag@sub.example.co.uk` | `ada`, `ada@localhost`, `ada@[127.0.0.1]`, `a..b@x.org`, `.ada@x.org`, `ada@xn--a.org`, `zoë@example.org` (by default) |
+//! | `address` | at most 500 characters and 10 lines; line breaks (CR LF, CR, LF) become `\n`, each line is trimmed, empty lines are dropped (code `too_many_lines`) | `"Hauptstraße 1\r\n10115 Berlin"` → two lines | 11 lines |
 //! | `relationship` | at most 100 characters | `household`, `colleague` | 101 characters |
 //! | the contact | at least one of `first_name`, `last_name`, `phone`, `email` (code `empty_contact`, field `contact`) | a phone number alone | only a title and an address |
 //!
 //! Lengths count characters (Unicode scalar values) after normalization, not bytes. Errors
 //! name the field, a stable code and a message; they never contain the rejected value.
+//!
+//! The `validator` crate counts the lengths; its email rule is not used (it accepts IP
+//! literals, even `ada@evil.com[127.0.0.1]`, doubled dots and undecodable punycode).
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::contact::{ContactField, ContactPatch, FieldKind, FieldPatch, FieldValues, NewContact};
 use crate::error::Error;
 
+mod email;
 mod field;
+mod name;
 mod phone;
+mod text;
 
+pub use email::{MAX_DOMAIN_OCTETS, MAX_LOCAL_CHARS};
+pub use field::MAX_LINES;
+pub use name::NAME_PUNCTUATION;
 pub use phone::PhoneRegion;
+pub use text::MAX_MARKS_PER_BASE;
 
 /// The stable error codes of [`FieldError::code`].
 pub mod code {
     /// A value is longer than its field allows.
     pub const TOO_LONG: &str = "too_long";
-    /// A value contains a control character.
+    /// A value contains a control character (or a line break, outside `address`).
     pub const CONTROL_CHARACTER: &str = "control_character";
-    /// A name contains a character other than letters, marks, spaces, `'`, `’`, `-`, `.`.
+    /// A value contains an invisible or text-reordering character.
+    pub const INVISIBLE_CHARACTER: &str = "invisible_character";
+    /// A character of a value carries more combining marks than allowed.
+    pub const TOO_MANY_MARKS: &str = "too_many_marks";
+    /// A multi-line value has more lines than allowed.
+    pub const TOO_MANY_LINES: &str = "too_many_lines";
+    /// A name has no letter, or a character other than letters, marks, spaces and the
+    /// punctuation of names.
     pub const INVALID_NAME: &str = "invalid_name";
     /// A phone number is not a valid number.
     pub const INVALID_PHONE: &str = "invalid_phone";
@@ -42,6 +66,8 @@ pub mod code {
     pub const MISSING_COUNTRY_CODE: &str = "missing_country_code";
     /// An email address is not valid.
     pub const INVALID_EMAIL: &str = "invalid_email";
+    /// A stored value is not in the form normalization gives (a deserialized contact).
+    pub const NOT_NORMALIZED: &str = "not_normalized";
     /// A contact has none of first name, last name, phone and email.
     pub const EMPTY_CONTACT: &str = "empty_contact";
     /// A required value is missing or blank.
@@ -201,6 +227,7 @@ impl fmt::Display for ValidationErrors {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
     default_region: Option<PhoneRegion>,
+    unicode_local_part: bool,
 }
 
 impl Rules {
@@ -217,12 +244,36 @@ impl Rules {
         self.default_region
     }
 
+    /// Rules that accept letters of any script before the `@` of an email address
+    /// (RFC 6531, `zoë@example.org`), which not every mail server delivers; by default only
+    /// the ASCII of the WHATWG rule.
+    ///
+    /// ```
+    /// use renraku_core::{ContactField, NewContact, Rules};
+    ///
+    /// let input = NewContact::default().with(ContactField::Email, "zoë@example.org");
+    /// assert!(Rules::default().check_new(input.clone()).is_err());
+    /// assert!(Rules::default().allow_unicode_local_part(true).check_new(input).is_ok());
+    /// ```
+    #[must_use]
+    pub fn allow_unicode_local_part(mut self, allow: bool) -> Self {
+        self.unicode_local_part = allow;
+        self
+    }
+
+    /// Whether email addresses may have letters of any script before the `@`.
+    #[must_use]
+    pub fn unicode_local_part(&self) -> bool {
+        self.unicode_local_part
+    }
+
     /// Normalizes and checks the input of a create.
     ///
     /// # Errors
     /// [`Error::Validation`] listing every broken rule.
     pub fn check_new(&self, mut input: NewContact) -> Result<ContactDraft, Error> {
-        let values: FieldValues = ContactField::ALL.map(|f| input.take(f).as_deref().and_then(normalize));
+        let values: FieldValues =
+            ContactField::ALL.map(|f| input.take(f).and_then(|v| field::normalize(f, &v)));
         let mut errors = ValidationErrors::default();
         let phone_e164 = self.check_values(&values, &mut errors);
         if !has_someone_to_contact(&values) {
@@ -239,7 +290,7 @@ impl Rules {
     /// [`Error::Validation`] listing every broken rule.
     pub fn check_patch(&self, mut patch: ContactPatch) -> Result<CheckedPatch, Error> {
         let patches = ContactField::ALL.map(|f| match patch.take(f) {
-            FieldPatch::Set(value) => normalize(&value).map_or(FieldPatch::Clear, FieldPatch::Set),
+            FieldPatch::Set(value) => field::normalize(f, &value).map_or(FieldPatch::Clear, FieldPatch::Set),
             other => other,
         });
         let values: FieldValues = patches.each_ref().map(|p| match p {
@@ -259,7 +310,7 @@ impl Rules {
         for field in ContactField::ALL {
             let Some(value) = &values[field.index()] else { continue };
             let before = errors.len();
-            field::check(field, value, errors);
+            field::check(self, field, value, errors);
             if field.kind() == FieldKind::Phone && errors.len() == before {
                 phone_e164 = self.phone_e164(value, errors);
             }
@@ -280,37 +331,92 @@ pub(crate) fn empty_contact() -> FieldError {
     )
 }
 
-/// Trims, maps blank to absent, and NFC-normalizes: the first step for every text field.
+/// Normalizes a single-line value as every text field is: spaces folded and trimmed, NFC;
+/// blank means absent.
 ///
 /// ```
 /// use renraku_core::validation::normalize;
 ///
 /// assert_eq!(normalize("  Zoe\u{308} "), Some("Zoë".to_owned()));
+/// assert_eq!(normalize("Mary\u{a0}\u{3000}Ann"), Some("Mary Ann".to_owned()));
 /// assert_eq!(normalize(" \t "), None);
 /// ```
 #[must_use]
 pub fn normalize(value: &str) -> Option<String> {
-    let trimmed = value.trim();
-    (!trimmed.is_empty()).then(|| nfc(trimmed))
+    text::normalize_line(value)
 }
 
-/// NFC, without the work of composing when a quick check already knows the text is NFC
-/// (nearly all input is).
-fn nfc(text: &str) -> String {
-    match unicode_normalization::is_nfc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => text.to_owned(),
-        _ => text.nfc().collect(),
-    }
-}
-
-/// Folds case for case-insensitive search (Unicode lowercase, then NFC). Backends store and
-/// compare folded keys, so every backend matches the same way whatever its collation.
+/// Folds case for case-insensitive search: Unicode full case folding (so `Σ`, `σ` and `ς`
+/// fold alike, and `STRASSE` like `Straße`), then NFC. Backends store and compare folded
+/// keys, so every backend matches the same way whatever its collation.
 ///
-/// Lowercasing can undo NFC (`İ` becomes `i` and U+0307, which must follow marks of a lower
-/// combining class), so the result is normalized again: folding a folded key changes nothing.
+/// Folding can undo NFC (`İ` becomes `i` and U+0307), so the text is decomposed first and
+/// composed again after: folding a folded key changes nothing.
+///
+/// ```
+/// use renraku_core::validation::fold_case;
+///
+/// assert_eq!(fold_case("ΟΔΥΣΣΕΑΣ"), fold_case("Οδυσσέας").replace('έ', "ε"));
+/// assert!(fold_case("Οδυσσέας").starts_with(&fold_case("ΟΔΥΣ")));
+/// assert_eq!(fold_case("STRASSE"), fold_case("Straße"));
+/// ```
 #[must_use]
 pub fn fold_case(value: &str) -> String {
-    nfc(&value.to_lowercase())
+    use unicode_normalization::UnicodeNormalization;
+    let decomposed: String = value.nfd().collect();
+    text::nfc(&caseless::default_case_fold_str(&decomposed))
+}
+
+/// What can be checked of a stored [`Contact`](crate::Contact) without the rules it was
+/// stored with (see its docs): the errors, in field order.
+pub(crate) fn check_stored(contact: &crate::Contact) -> ValidationErrors {
+    let rules = Rules::default().allow_unicode_local_part(true);
+    let mut errors = ValidationErrors::default();
+    for field in ContactField::ALL {
+        let Some(value) = contact.field(field) else { continue };
+        if field::normalize(field, value).as_deref() != Some(value) {
+            errors.push(FieldError::new(field.name(), code::NOT_NORMALIZED, "is not in normalized form"));
+        } else {
+            field::check(&rules, field, value, &mut errors);
+        }
+    }
+    let e164_shaped = |e164: &str| {
+        e164.strip_prefix('+').is_some_and(|digits| {
+            (2..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0')
+        })
+    };
+    match (&contact.phone, &contact.phone_e164) {
+        (Some(_), Some(e164)) if e164_shaped(e164) => {}
+        (None, None) => {}
+        _ => errors.push(FieldError::new(
+            "phone_e164",
+            code::INVALID_PHONE,
+            "must be the E.164 form of the phone number, present exactly when the phone number is",
+        )),
+    }
+    if !ContactField::REACHABLE.into_iter().any(|f| contact.field(f).is_some()) {
+        errors.push(empty_contact());
+    }
+    if contact.version == 0 {
+        errors.push(FieldError::new("version", code::RANGE, "must be at least 1"));
+    }
+    if contact.updated_at < contact.created_at {
+        errors.push(FieldError::new("updated_at", code::RANGE, "must not be before created_at"));
+    }
+    errors
+}
+
+/// The text policy of a single-line value (see the table): the code of the first rule it
+/// breaks.
+pub(crate) fn check_text(value: &str) -> Result<(), &'static str> {
+    text::check(value, false)
+}
+
+/// The error of a broken rule of `field`, with its message.
+fn field_error(field: ContactField, broken: &'static str) -> FieldError {
+    FieldError::new(field.name(), broken, field::message(field, broken))
 }
 
 /// The longest value of a field, in characters: [`ContactField::max_chars`].

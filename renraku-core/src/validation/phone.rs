@@ -1,44 +1,54 @@
-//! Phone numbers: the default [`PhoneRegion`], and parsing a number into its E.164 form.
+//! Phone numbers on libphonenumber (the `rlibphonenumber` port): the default
+//! [`PhoneRegion`], and reading a number into its E.164 form.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::{FieldError, Rules, ValidationErrors, code, normalize};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, Region};
+
+use super::{FieldError, Rules, ValidationErrors, code, text};
 use crate::contact::ContactField;
 use crate::error::Error;
 
-/// The region whose national phone numbers need no country code, such as `DE` or `US`.
+/// The region whose national phone numbers need no country code, such as `DE` or `US`:
+/// one of the regions libphonenumber has metadata for.
 ///
 /// ```
 /// use renraku_core::PhoneRegion;
 ///
-/// let region: PhoneRegion = "DE".parse()?;
+/// let region: PhoneRegion = "de".parse()?;
 /// assert_eq!(region.to_string(), "DE");
 /// assert!("XX".parse::<PhoneRegion>().is_err());
 /// # Ok::<(), renraku_core::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PhoneRegion(phonenumber::country::Id);
+pub struct PhoneRegion(Region);
 
 impl FromStr for PhoneRegion {
     type Err = Error;
 
     /// Parses an ISO 3166-1 alpha-2 region code, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase()).map(Self).map_err(|_| {
-            ValidationErrors::from(FieldError::new(
-                "region",
-                code::UNKNOWN_REGION,
-                "is not a known region code (ISO 3166-1 alpha-2, such as DE)",
-            ))
-            .into()
-        })
+        // `Region` has a variant for every pair of letters; only regions with a country
+        // calling code have metadata (`XX`, `UK` and `001` have none).
+        Region::from_code(&s.trim().to_ascii_uppercase())
+            .ok()
+            .filter(|region| PHONE_NUMBER_UTIL.get_country_code_for_region(*region).is_some())
+            .map(Self)
+            .ok_or_else(|| {
+                ValidationErrors::from(FieldError::new(
+                    "region",
+                    code::UNKNOWN_REGION,
+                    "is not a known region code (ISO 3166-1 alpha-2, such as DE)",
+                ))
+                .into()
+            })
     }
 }
 
 impl fmt::Display for PhoneRegion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_ref())
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -51,77 +61,68 @@ impl fmt::Debug for PhoneRegion {
 impl Rules {
     /// The E.164 form of a phone number, under these rules.
     ///
+    /// ```
+    /// use renraku_core::Rules;
+    ///
+    /// let rules = Rules::default().with_default_region("GB".parse()?);
+    /// assert_eq!(rules.normalize_phone("020 7946 0958")?, "+442079460958");
+    /// assert_eq!(rules.normalize_phone("+7 812 123-45-67")?, "+78121234567");
+    /// assert!(rules.normalize_phone("+44 20 7946 0958 (office)").is_err(), "no letters");
+    /// # Ok::<(), renraku_core::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Validation`] for the field `phone`.
     pub fn normalize_phone(&self, phone: &str) -> Result<String, Error> {
         let mut errors = ValidationErrors::default();
-        let normalized = normalize(phone).unwrap_or_default();
+        let normalized = text::normalize_line(phone).unwrap_or_default();
+        if let Err(code) = text::check(&normalized, false) {
+            errors.push(super::field_error(ContactField::Phone, code));
+            return Err(errors.into());
+        }
         match self.phone_e164(&normalized, &mut errors) {
             Some(e164) => Ok(e164),
-            None => {
-                if errors.is_empty() {
-                    errors.push(invalid_phone());
-                }
-                Err(errors.into())
-            }
+            None => Err(errors.into()),
         }
     }
 
     /// The E.164 form of a normalized phone number, or an error in `errors`.
+    ///
+    /// The rule is libphonenumber's: the number read with the default region (or none) must
+    /// be a valid number. One deliberate difference: letters are refused outside a `tel:`
+    /// URI, because libphonenumber drops them or reads them as keypad digits, so that
+    /// `+49 30 1234567 (office)` would become another, valid number.
     pub(super) fn phone_e164(&self, phone: &str, errors: &mut ValidationErrors) -> Option<String> {
-        if !has_country_code(phone) && self.default_region().is_none() {
+        let is_tel_uri = phone.get(..4).is_some_and(|scheme| scheme.eq_ignore_ascii_case("tel:"));
+        if !is_tel_uri && phone.chars().any(char::is_alphabetic) {
             errors.push(FieldError::new(
                 ContactField::Phone.name(),
-                code::MISSING_COUNTRY_CODE,
-                "needs a country code such as +49, because no default region is set",
+                code::INVALID_PHONE,
+                "is not a valid phone number: it may hold digits, spaces and + ( ) - . / but no letters",
             ));
             return None;
         }
-        match self.parse_phone(phone) {
-            Some(number) if number.is_valid() => Some(e164(&number)),
+        let region = self.default_region().map(|r| r.0);
+        match PHONE_NUMBER_UTIL.parse(phone, region) {
+            Ok(number) if PHONE_NUMBER_UTIL.is_valid_number(&number) => {
+                Some(PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::E164).into_owned())
+            }
+            Err(_) if region.is_none() && !phone.contains(['+', '\u{ff0b}']) => {
+                errors.push(FieldError::new(
+                    ContactField::Phone.name(),
+                    code::MISSING_COUNTRY_CODE,
+                    "needs a country code such as +49, because no default region is set",
+                ));
+                None
+            }
             _ => {
-                errors.push(invalid_phone());
+                errors.push(FieldError::new(
+                    ContactField::Phone.name(),
+                    code::INVALID_PHONE,
+                    "is not a valid phone number",
+                ));
                 None
             }
         }
     }
-
-    /// Parses a phone number, with the default region only where it applies.
-    ///
-    /// phonenumber 0.3 reads every number it is given with a region by that region's
-    /// national-prefix rules, even a number of another country: with region US it strips the
-    /// US prefix `1` from `+49 151 12345678` and returns the different, valid number
-    /// `+49 5112345678` (and with region DE it rejects the valid `+39 06 69812345`). So a
-    /// number that carries its country code is parsed without the region, and a number that
-    /// reaches another country through an international call prefix (`011 49 …` in the US)
-    /// is only taken if its digits are the ones that were entered.
-    fn parse_phone(&self, phone: &str) -> Option<phonenumber::PhoneNumber> {
-        if has_country_code(phone)
-            && let Ok(number) = phonenumber::parse(None, phone)
-        {
-            return Some(number);
-        }
-        let region = self.default_region()?.0;
-        let number = phonenumber::parse(Some(region), phone).ok()?;
-        let region_code = phonenumber::metadata::DATABASE.by_id(region.as_ref()).map(|m| m.country_code());
-        if region_code == Some(number.code().value()) {
-            return Some(number);
-        }
-        let entered: String = phone.chars().filter(char::is_ascii_digit).collect();
-        entered.contains(e164(&number).trim_start_matches('+')).then_some(number)
-    }
-}
-
-/// Whether a phone number is written with its country code (`+49 …`, `(+49) …`,
-/// `tel:+49…`, or a fullwidth `＋`); only such numbers can be read without a region.
-fn has_country_code(phone: &str) -> bool {
-    phone.contains(['+', '\u{ff0b}'])
-}
-
-fn e164(number: &phonenumber::PhoneNumber) -> String {
-    number.format().mode(phonenumber::Mode::E164).to_string()
-}
-
-fn invalid_phone() -> FieldError {
-    FieldError::new(ContactField::Phone.name(), code::INVALID_PHONE, "is not a valid phone number")
 }

@@ -1,0 +1,102 @@
+//! What fuzzing the public API found, kept as ordinary tests (the fuzz targets are in
+//! `fuzz/`; each finding here also seeds their corpus).
+
+use chrono::{Duration, Utc};
+use renraku_core::validation::fold_case;
+use renraku_core::{
+    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, Error, NewContact, Rules, SearchKey,
+    plan,
+};
+
+fn contact(first_name: &str) -> Contact {
+    let input = NewContact::default()
+        .with(ContactField::FirstName, first_name)
+        .with(ContactField::Phone, "+49 30 1234567");
+    plan::create(&Rules::default(), &CaseId::new("7").unwrap(), input, &Actor::new("clerk").unwrap())
+        .unwrap()
+        .contact
+}
+
+/// Found in 25 s: `to_lowercase` folds a capital sigma at the end of a word to `ς` and
+/// inside one to `σ`, so the start of `Οδυσσέας` typed in capitals did not find it.
+#[test]
+fn a_name_prefix_in_capitals_finds_greek_names() {
+    let rules = Rules::default();
+    let stored = contact("Οδυσσέας");
+    for query in ["ΟΔΥΣ", "ΟΔΥΣΣ", "οδυς"] {
+        let key = rules.check_query(ContactQuery::NamePrefix(query.into())).unwrap();
+        assert!(key.matches(&stored), "{query}");
+    }
+    assert_eq!(fold_case("STRASSE"), fold_case("Straße"));
+    assert_eq!(fold_case("ΣΊΣΥΦΟΣ"), fold_case("σίσυφος"));
+    for text in ["İstanbul", "ΟΔΥΣΣΈΑΣ", "ǅemal", "ﬀ", "Maße"] {
+        assert_eq!(fold_case(&fold_case(text)), fold_case(text), "folding is idempotent: {text}");
+    }
+    let key = rules.check_query(ContactQuery::NamePrefix("STRASS".into())).unwrap();
+    assert_eq!(key, SearchKey::NamePrefix("strass".into()));
+    assert!(key.matches(&contact("Straße")));
+}
+
+/// Found by the serde target: a deserialized `Contact` was not checked, so empty strings,
+/// control characters, or `phone_e164` without `phone` passed.
+#[test]
+fn a_deserialized_contact_is_checked() {
+    let valid = contact("Ada");
+    let json = serde_json::to_value(&valid).unwrap();
+    assert_eq!(
+        serde_json::from_value::<Contact>(json.clone()).unwrap(),
+        valid,
+        "a valid contact round-trips"
+    );
+
+    let broken = |key: &str, value: serde_json::Value| {
+        let mut json = json.clone();
+        json[key] = value;
+        serde_json::from_value::<Contact>(json).unwrap_err().to_string()
+    };
+    for (key, value, named) in [
+        ("first_name", serde_json::json!(""), "first_name"),
+        ("first_name", serde_json::json!(" Ada"), "first_name"),
+        ("first_name", serde_json::json!("Ada\u{7}"), "first_name"),
+        ("title", serde_json::json!("a\u{202E}b"), "title"),
+        ("phone", serde_json::Value::Null, "phone_e164"),
+        ("phone_e164", serde_json::json!("0301234567"), "phone_e164"),
+        ("version", serde_json::json!(0), "version"),
+        (
+            "updated_at",
+            serde_json::json!((valid.created_at - Duration::seconds(1)).to_rfc3339()),
+            "updated_at",
+        ),
+    ] {
+        let err = broken(key, value.clone());
+        assert!(err.contains(named), "{key} = {value}: {err}");
+        assert!(!err.contains("Ada"), "the error hides the value: {err}");
+    }
+    let mut nobody = json.clone();
+    for field in ["first_name", "phone", "phone_e164"] {
+        nobody[field] = serde_json::Value::Null;
+    }
+    let err = serde_json::from_value::<Contact>(nobody).unwrap_err().to_string();
+    assert!(err.contains("contact"), "{err}");
+    let mut unknown = json;
+    unknown["extra"] = serde_json::json!(1);
+    assert!(serde_json::from_value::<Contact>(unknown).is_err(), "unknown fields are refused");
+}
+
+/// Found by the patch target: `plan::update` computed `version + 1`, which panics in a
+/// debug build and wraps to 0 in a release build for a contact at `u64::MAX`.
+#[test]
+fn the_last_version_cannot_overflow() {
+    let mut last = contact("Ada");
+    last.version = u64::MAX;
+    last.updated_at = Utc::now();
+    let patch = Rules::default()
+        .check_patch(ContactPatch::default().set(ContactField::LastName, "Lovelace"))
+        .unwrap();
+    let err = plan::update(&last, &patch, None, &Actor::new("clerk").unwrap()).unwrap_err();
+    let Error::Validation(errors) = err else { panic!("a validation error") };
+    let error = errors.iter().next().unwrap();
+    assert_eq!((error.field, error.code), ("version", "range"));
+    let unchanged = Rules::default().check_patch(ContactPatch::default()).unwrap();
+    assert!(plan::update(&last, &unchanged, None, &Actor::new("clerk").unwrap()).unwrap().is_none());
+}
