@@ -38,6 +38,9 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::PgContactRepository;
 
+mod citus;
+pub use citus::fresh_distributed_repository;
+
 /// A PostgreSQL server the tests can reach.
 #[derive(Debug)]
 pub struct TestServer {
