@@ -4,11 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use renraku_core::Rules;
 
-use super::{TestServer, fresh_repository_on};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::TestServer;
 use crate::PgContactRepository;
+
+/// The shards of each table of a [`fresh_distributed_repository`]: enough to spread cases
+/// over both workers and make search fan out, and 8 times cheaper to create than Citus's
+/// default of 32 (the suite creates a repository per test).
+const TEST_SHARD_COUNT: &str = "4";
 
 /// Where the Citus scripts are unless `RENRAKU_CITUS_DIR` names another place: `shared/citus`
 /// beside the repository's clone.
@@ -41,8 +49,8 @@ impl TestServer {
 }
 
 /// A repository in a schema of its own on the Citus cluster ([`TestServer::citus`]),
-/// migrated and [distributed](PgContactRepository::distribute), and empty: the conformance
-/// suite and a host's own tests on distributed tables.
+/// migrated and [distributed](PgContactRepository::distribute) with 4 shards per table, and
+/// empty: the conformance suite and a host's own tests on distributed tables.
 ///
 /// ```no_run
 /// use renraku_postgres::testkit::fresh_distributed_repository;
@@ -55,7 +63,22 @@ impl TestServer {
 /// # Panics
 /// If there is no cluster (see [`TestServer::citus`]), or migrating or distributing fails.
 pub async fn fresh_distributed_repository(rules: Rules) -> PgContactRepository {
-    let repo = fresh_repository_on(TestServer::citus(), rules).await;
+    let options = TestServer::citus().url().parse::<PgConnectOptions>().expect("a valid URL");
+    let options = options.options([("citus.shard_count", TEST_SHARD_COUNT)]);
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the Citus coordinator: {e}"));
+    let repo = PgContactRepository::builder(pool)
+        .schema(format!("renraku_test_{}", uuid::Uuid::now_v7().simple()))
+        .rules(rules)
+        .build()
+        .expect("valid options");
+    repo.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));
     repo.distribute()
         .await
         .unwrap_or_else(|e| panic!("distribute failed: {e}: {:?}", std::error::Error::source(&e)));
@@ -64,7 +87,8 @@ pub async fn fresh_distributed_repository(rules: Rules) -> PgContactRepository {
 
 /// The directory of the Citus scripts.
 fn citus_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().unwrap_or(manifest);
     let dir = std::env::var_os("RENRAKU_CITUS_DIR")
         .filter(|dir| !dir.is_empty())
         .map_or_else(|| PathBuf::from(DEFAULT_CITUS_DIR), PathBuf::from);
