@@ -62,7 +62,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -117,6 +117,8 @@ struct Inner {
     statement_timeout: Duration,
     rules: Rules,
     sql: Statements,
+    /// The writes of distributed tables, once [`PgContactRepository::distribute`] succeeded.
+    routed: OnceLock<citus::Routed>,
 }
 
 impl fmt::Debug for PgContactRepository {
@@ -179,6 +181,7 @@ impl PgContactRepositoryBuilder {
                 statement_timeout: self.statement_timeout,
                 rules: self.rules,
                 sql,
+                routed: OnceLock::new(),
             }),
         })
     }
@@ -337,11 +340,13 @@ impl PgContactRepository {
         Ok(())
     }
 
-    /// Runs one versioned write in its own transaction; `false` if the version no longer
-    /// matched (a concurrent change won), in which case nothing was written.
+    /// Runs one versioned write in its own transaction, then stores `event` if it is given
+    /// (otherwise the statement writes it); `false` if the version no longer matched (a
+    /// concurrent change won), in which case nothing was written.
     async fn write_if_current(
         &self,
         statement: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+        event: Option<&AuditEvent>,
     ) -> Result<bool, Error> {
         let mut tx = self.begin().await?;
         let result: PgQueryResult = match statement.execute(&mut *tx).await {
@@ -353,6 +358,9 @@ impl PgContactRepository {
         };
         if result.rows_affected() == 0 {
             return Ok(false);
+        }
+        if let Some(event) = event {
+            insert_event(&self.inner.sql, &mut tx, event).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(true)
@@ -404,7 +412,10 @@ impl ContactRepository for PgContactRepository {
         let keys = SearchKeys::of(&change.contact);
         let mut tx = self.begin().await?;
         let rows = [(change, keys)];
-        self.insert(&mut tx, case_id, actor, &rows).await?;
+        match self.inner.routed.get() {
+            Some(routed) => routed.create(&self.inner.sql, &mut tx, &rows[0]).await?,
+            None => self.insert(&mut tx, case_id, actor, &rows).await?,
+        }
         tx.commit().await.map_err(backend)?;
         let [(change, _)] = rows;
         Ok(change.contact)
@@ -486,7 +497,14 @@ impl ContactRepository for PgContactRepository {
             let current = self.fetch_contact(case_id, id).await?;
             let Some(change) = plan::update(&current, &patch, expected, actor)? else { return Ok(current) };
             let keys = SearchKeys::of(&change.contact);
-            if self.write_if_current(self.update_statement(&current, &change, &keys)?).await? {
+            let written = match self.inner.routed.get() {
+                Some(routed) => {
+                    self.write_if_current(routed.update(&current, &change, &keys)?, Some(&change.event))
+                        .await?
+                }
+                None => self.write_if_current(self.update_statement(&current, &change, &keys)?, None).await?,
+            };
+            if written {
                 return Ok(change.contact);
             }
         }
@@ -504,15 +522,21 @@ impl ContactRepository for PgContactRepository {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.fetch_contact(case_id, id).await?;
             let event = plan::delete(&current, expected, actor)?;
-            let statement = sqlx::query(self.inner.sql.delete_contact.clone())
-                .bind(case_id.as_str())
-                .bind(id.as_uuid())
-                .bind(version(current.version)?)
-                .bind(event.id.as_uuid())
-                .bind(event.actor.as_str())
-                .bind(field_names(&event.changed_fields))
-                .bind(event.at);
-            if self.write_if_current(statement).await? {
+            let written = match self.inner.routed.get() {
+                Some(routed) => self.write_if_current(routed.delete(&current)?, Some(&event)).await?,
+                None => {
+                    let statement = sqlx::query(self.inner.sql.delete_contact.clone())
+                        .bind(case_id.as_str())
+                        .bind(id.as_uuid())
+                        .bind(version(current.version)?)
+                        .bind(event.id.as_uuid())
+                        .bind(event.actor.as_str())
+                        .bind(field_names(&event.changed_fields))
+                        .bind(event.at);
+                    self.write_if_current(statement, None).await?
+                }
+            };
+            if written {
                 return Ok(());
             }
         }

@@ -384,3 +384,51 @@ async fn citus_hostile_strings_are_stored_verbatim() {
     assert_eq!(email.items, [updated]);
     assert_distributed_by_case(&layout(repo.pool(), repo.schema()).await, &["audit_events", "contacts"]);
 }
+
+/// After `distribute()`, a write is two router statements on one worker: Citus commits it in
+/// one phase and records no two-phase transaction (`pg_dist_transaction`). A repository that
+/// has not called `distribute()` writes the audit row with a CTE, which Citus commits in two.
+#[tokio::test]
+async fn citus_writes_after_distribute_commit_in_one_phase() {
+    let schema = fresh_distributed_repository(Rules::default()).await.schema().to_owned();
+    // One connection each, to find their transactions by the coordinator's backend pid.
+    let on_one_connection = || async {
+        let repo =
+            PgContactRepository::builder(TestServer::citus().pool(1).await).schema(&schema).build().unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(repo.pool()).await.unwrap();
+        (repo, pid)
+    };
+    let two_phase = |pid: i32| async move {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_dist_transaction WHERE gid LIKE $1")
+            .bind(format!("citus\\_%\\_{pid}\\_%"))
+            .fetch_one(&TestServer::citus().pool(1).await)
+            .await
+            .unwrap();
+        count
+    };
+    let writes = |repo: PgContactRepository| async move {
+        let case = case();
+        let ada = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
+        let patch = ContactPatch::default().set(ContactField::Title, "Dr");
+        let ada = repo.update(&case, ada.id, patch, Some(1), &clerk()).await.unwrap();
+        repo.delete(&case, ada.id, Some(2), &clerk()).await.unwrap();
+        repo.create(&case, named("Grace"), &clerk()).await.unwrap();
+        repo.erase_case(&case, &clerk()).await.unwrap();
+        let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap().items;
+        let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["created", "updated", "deleted", "created", "case_erased"]);
+    };
+
+    let (routed, pid) = on_one_connection().await;
+    routed.distribute().await.unwrap();
+    writes(routed).await;
+    assert_eq!(two_phase(pid).await, 0, "one-phase commits only");
+
+    let (cte, pid) = on_one_connection().await;
+    writes(cte).await;
+    // Citus's maintenance daemon forgets committed two-phase transactions once a minute, so
+    // this count is a lower bound; it is 4 (two creates, the update and the delete; erasing is
+    // two router statements already) unless the daemon ran meanwhile.
+    let two_phase = two_phase(pid).await;
+    assert!(two_phase <= 4, "{two_phase}");
+}
