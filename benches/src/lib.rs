@@ -1,9 +1,10 @@
 //! Shared parts of renraku's benchmarks: fixture data, criterion settings, and the report
 //! that prints each operation's throughput as a ratio of its baseline in the same run.
 //!
-//! Run them with `cargo bench -p renraku-benches` (both backends), or one backend with
-//! `--bench memory` / `--bench postgres`. The PostgreSQL benchmarks use `DATABASE_URL`, or
-//! start a throwaway server as the tests do.
+//! Run them with `cargo bench -p renraku-benches` (every backend), or one with `--bench
+//! memory` / `--bench postgres` / `--bench citus`. The PostgreSQL benchmarks use
+//! `DATABASE_URL`, or start a throwaway server as the tests do; the Citus one also uses
+//! `RENRAKU_CITUS_URL`, or starts a 3-node cluster as the Citus tests do.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::missing_panics_doc, clippy::print_stdout)]

@@ -1,6 +1,7 @@
 //! [`PgContactRepositoryBuilder`]: the options of a repository, checked once.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use renraku_core::validation::{FieldError, ValidationErrors, code};
@@ -79,6 +80,7 @@ impl PgContactRepositoryBuilder {
             statement_timeout: self.statement_timeout,
             rules: self.rules,
             sql,
+            two_statements: AtomicBool::new(false),
         })))
     }
 }

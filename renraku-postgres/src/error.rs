@@ -45,6 +45,20 @@ pub enum PgError {
     /// A stored value does not satisfy renraku's rules (the named column).
     #[error("stored data in column {0} is invalid")]
     Corrupt(&'static str),
+    /// [`distribute`](crate::PgContactRepository::distribute) needs the `citus` extension in
+    /// the database, and it is not there (not installed, or not created with `CREATE EXTENSION
+    /// citus`).
+    #[error("the citus extension is not installed in this database")]
+    CitusMissing,
+    /// The connection plans statements with `plan_cache_mode = force_generic_plan`, with which
+    /// Citus cannot run most of renraku's statements on distributed tables.
+    #[error("plan_cache_mode is force_generic_plan, with which Citus cannot run renraku's statements")]
+    GenericPlansForced,
+    /// A table of renraku's schema (named) is already managed by Citus, but not as a table
+    /// distributed by `case_id` and colocated with `contacts` (for example a reference table,
+    /// or a table of a schema that Citus shards by schema).
+    #[error("table {0} is managed by Citus, but not distributed by case_id beside contacts")]
+    DistributedOtherwise(String),
 }
 
 impl PgError {

@@ -43,9 +43,12 @@
 //!
 //! Two tables, `contacts` and `audit_events`, each with primary key `(case_id, id)`. Every
 //! statement filters by `case_id`, except the cross-case search of
-//! [`ContactRepository::find`], so the tables can be distributed by `case_id` (for
-//! example with Citus: `SELECT create_distributed_table('renraku.contacts', 'case_id')`)
-//! without changing a query; search then fans out to every shard. Indexes serve listing
+//! [`ContactRepository::find`], so the tables can be distributed by `case_id` without
+//! changing a query: on a [Citus](https://www.citusdata.com/) cluster,
+//! [`PgContactRepository::distribute`] (after `migrate()`, at every start) distributes them
+//! and colocates each case's contacts and events on one worker. Operations on one case then
+//! run on that worker, and search fans out to every shard; its docs say what runs where, and
+//! BENCHMARKS.md what it costs. Indexes serve listing
 //! (the primary key), phone search on the E.164 form, case-insensitive email search and
 //! case-insensitive name-prefix search (on keys that renraku-core case-folds, so matching
 //! does not depend on the database's collation).
@@ -60,6 +63,7 @@
 use std::time::Duration;
 
 mod builder;
+mod citus;
 mod error;
 mod migrations;
 mod reads;

@@ -52,7 +52,8 @@ impl PgContactRepository {
         let s = format!("\"{}\"", self.schema());
         let sql = |text: String| sqlx::AssertSqlSafe(text);
         let mut tx = self.begin().await?;
-        let lock = sqlx::query_scalar(sql(format!("SELECT version FROM {s}.search_key_version FOR UPDATE")));
+        let lock =
+            sqlx::query_scalar(sql(format!("SELECT version FROM {s}._renraku_search_keys FOR UPDATE")));
         let stored: i32 = self.bounded(lock.fetch_one(&mut *tx)).await?;
         let current = i32::try_from(SearchKeys::VERSION).unwrap_or(i32::MAX);
         if stored >= current {
@@ -80,7 +81,7 @@ impl PgContactRepository {
             }
         }
         let record =
-            sqlx::query(sql(format!("UPDATE {s}.search_key_version SET version = $1"))).bind(current);
+            sqlx::query(sql(format!("UPDATE {s}._renraku_search_keys SET version = $1"))).bind(current);
         self.bounded(record.execute(&mut *tx)).await?;
         self.bounded(tx.commit()).await
     }

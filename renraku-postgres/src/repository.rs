@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,6 +33,9 @@ pub(crate) struct Inner {
     pub(crate) statement_timeout: Duration,
     pub(crate) rules: Rules,
     pub(crate) sql: Statements,
+    /// Whether writes store the audit row with a statement of its own, one-phase on a
+    /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
+    pub(crate) two_statements: AtomicBool,
 }
 
 impl fmt::Debug for PgContactRepository {
@@ -74,6 +78,16 @@ impl PgContactRepository {
 
     pub(crate) fn sql(&self) -> &Statements {
         &self.inner.sql
+    }
+
+    /// Whether a write stores its audit row with a second statement instead of a
+    /// data-modifying CTE (see `writes.rs`).
+    pub(crate) fn writes_in_two_statements(&self) -> bool {
+        self.inner.two_statements.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn write_in_two_statements(&self) {
+        self.inner.two_statements.store(true, Ordering::Relaxed);
     }
 
     /// Waits for the server at most the statement timeout: a slow, frozen or absent server

@@ -40,6 +40,11 @@ pub(crate) struct Statements {
     /// `BEGIN` with this repository's statement timeout, in one round trip.
     pub(crate) begin: SqlStr,
     pub(crate) insert_contacts: SqlStr,
+    /// The writes without their audit row, for a repository whose tables Citus distributes
+    /// (see `writes.rs`): each is followed by `insert_event`.
+    pub(crate) insert_contact_row: SqlStr,
+    pub(crate) update_contact_row: SqlStr,
+    pub(crate) delete_contact_row: SqlStr,
     pub(crate) select_contact: SqlStr,
     /// The current state of a contact, locked until the transaction ends.
     pub(crate) lock_contact: SqlStr,
@@ -74,6 +79,11 @@ impl Statements {
                 statement_timeout.as_millis().max(1)
             )),
             insert_contacts: sql(insert_contacts(&s, &fields, &keys, n)),
+            insert_contact_row: sql(insert_contact_row(&s, &fields, &keys, n)),
+            update_contact_row: sql(update_contact_row(&s, n)),
+            delete_contact_row: sql(format!(
+                "DELETE FROM {s}.contacts WHERE case_id = $1 AND id = $2 AND version = $3"
+            )),
             select_contact: sql(format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2")),
             lock_contact: sql(format!(
                 "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2 FOR UPDATE"
@@ -175,28 +185,43 @@ const INSERT_ARRAYS: [(&str, &str); 11] = [
     ("event_at", "timestamptz"),
 ];
 
-/// Writes the new state of a contact if it is still at the version it was planned on (it
-/// is: the row is locked), and its event only if the row was written.
+/// The new state of a contact, if it is still at the version it was planned on (it is: the
+/// row is locked).
 ///
 /// Parameters: `$1` case id, `$2` id, `$3` the version planned on; the `n` fields; then E.164
-/// phone, the three search keys, version, time and actor of the new state; then the event's
-/// id, contact id, action, actor, changed fields and time.
-fn update_contact(s: &str, n: usize) -> String {
-    let rest =
-        ["phone_e164", KEY_COLUMNS[0], KEY_COLUMNS[1], KEY_COLUMNS[2], "version", "updated_at", "updated_by"];
-    let columns = ContactField::ALL.map(ContactField::name).into_iter().chain(rest);
+/// phone, the three search keys, version, time and actor of the new state.
+fn update_contact_row(s: &str, n: usize) -> String {
+    let columns = ContactField::ALL.map(ContactField::name).into_iter().chain(UPDATED_COLUMNS);
     let set: Vec<String> =
-        columns.zip(params(4, n + rest.len())).map(|(c, p)| format!("{c} = {p}")).collect();
-    let event = params(4 + n + rest.len(), 6).join(", ");
+        columns.zip(params(4, n + UPDATED_COLUMNS.len())).map(|(c, p)| format!("{c} = {p}")).collect();
+    format!("UPDATE {s}.contacts SET {} WHERE case_id = $1 AND id = $2 AND version = $3", set.join(", "))
+}
+
+/// The columns an update sets after the fields.
+const UPDATED_COLUMNS: [&str; 7] =
+    ["phone_e164", KEY_COLUMNS[0], KEY_COLUMNS[1], KEY_COLUMNS[2], "version", "updated_at", "updated_by"];
+
+/// [`update_contact_row`] and its event in one statement: the event is written only if the
+/// row was. Parameters: those of the row, then the event's id, contact id, action, actor,
+/// changed fields and time.
+fn update_contact(s: &str, n: usize) -> String {
+    let event = params(4 + n + UPDATED_COLUMNS.len(), 6).join(", ");
     format!(
-        "WITH changed AS (
-            UPDATE {s}.contacts SET {set}
-            WHERE case_id = $1 AND id = $2 AND version = $3
-            RETURNING id
-        )
-        INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
-        SELECT $1, {event} FROM changed",
-        set = set.join(", "),
+        "WITH changed AS ({} RETURNING id)
+        INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) SELECT $1, {event} FROM changed",
+        update_contact_row(s, n)
+    )
+}
+
+/// One new contact, at version 1. Parameters: `$1` case id, `$2` id, the `n` fields, then
+/// E.164 phone, the three search keys, creation time and actor.
+fn insert_contact_row(s: &str, fields: &str, keys: &str, n: usize) -> String {
+    let values = params(3, n + 4).join(", ");
+    let (at, actor) = (n + 7, n + 8);
+    format!(
+        "INSERT INTO {s}.contacts (case_id, id, {fields}, phone_e164, {keys}, version, created_at,
+            updated_at, created_by, updated_by)
+        VALUES ($1, $2, {values}, 1, ${at}, ${at}, ${actor}, ${actor})"
     )
 }
 

@@ -16,6 +16,10 @@
 //!
 //! Use [`TestServer::start`] for a private cluster that a test may stop and start again.
 //!
+//! [`TestServer::citus`] and [`fresh_distributed_repository`] do the same on a 3-node Citus
+//! cluster (`RENRAKU_CITUS_URL`, or one started with the scripts in `RENRAKU_CITUS_DIR`),
+//! with the tables [distributed](crate::PgContactRepository::distribute).
+//!
 //! ```no_run
 //! use renraku_postgres::testkit::fresh_repository;
 //!
@@ -37,6 +41,9 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::PgContactRepository;
+
+mod citus;
+pub use citus::fresh_distributed_repository;
 
 /// A PostgreSQL server the tests can reach.
 #[derive(Debug)]

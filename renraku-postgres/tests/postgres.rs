@@ -332,7 +332,7 @@ async fn migrate_recomputes_search_keys_of_an_older_derivation() {
     let s = repo.schema().to_owned();
     let old_keys = format!("UPDATE \"{s}\".contacts SET last_name_key = lower(last_name)");
     repo.pool().execute(sqlx::AssertSqlSafe(old_keys)).await.unwrap();
-    let old_version = format!("UPDATE \"{s}\".search_key_version SET version = 1");
+    let old_version = format!("UPDATE \"{s}\"._renraku_search_keys SET version = 1");
     repo.pool().execute(sqlx::AssertSqlSafe(old_version)).await.unwrap();
     let find = |query: &'static str| {
         let repo = repo.clone();
@@ -358,7 +358,7 @@ async fn migrate_recomputes_search_keys_of_an_older_derivation() {
     assert_eq!(find("ΟΔΥΣ").await, 1);
     assert_eq!(find("σίσυφ").await, 1);
     let version: i32 =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT version FROM \"{s}\".search_key_version")))
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT version FROM \"{s}\"._renraku_search_keys")))
             .fetch_one(repo.pool())
             .await
             .unwrap();
