@@ -4,6 +4,8 @@
 #   - PostgreSQL server binaries (initdb, pg_ctl): the renraku-postgres tests start a
 #     throwaway cluster with them (unless DATABASE_URL names a server);
 #   - Chromium and ChromeDriver: the web example's real-browser test;
+#   - nginx, curl and openssl: the web example's test of its nginx configuration
+#     (tests/nginx.rs) and of TLS to PostgreSQL (tests/postgres_tls.rs);
 #   - wrk: the web load test (scripts/loadtest.sh).
 set -euo pipefail
 
@@ -12,11 +14,19 @@ have_postgres() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
 
+# nginx is in /usr/sbin, which a user's PATH may lack.
+have_nginx() {
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]
+}
+
 packages=()
 have_postgres || packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+have_nginx || packages+=(nginx)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
 if [ ${#packages[@]} -eq 0 ]; then
     echo "install-deps: everything is installed"
@@ -27,7 +37,7 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 echo "install-deps: installing ${packages[*]}"
 "${sudo[@]}" apt-get update -qq
-# The postgresql package would start a cluster of its own; the tests start theirs.
+# The postgresql and nginx packages would start servers of their own; the tests start theirs.
 echo exit 101 | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
 "${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
@@ -36,6 +46,10 @@ DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-
 have_postgres || { echo "install-deps: PostgreSQL binaries still missing" >&2; exit 1; }
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
     echo "install-deps: chromium or chromedriver still missing" >&2
+    exit 1
+}
+have_nginx && command -v curl >/dev/null && command -v openssl >/dev/null || {
+    echo "install-deps: nginx, curl or openssl still missing" >&2
     exit 1
 }
 echo "install-deps: done"

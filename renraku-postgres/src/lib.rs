@@ -39,6 +39,33 @@
 //! # }
 //! ```
 //!
+//! # TLS to the database
+//!
+//! The repository runs on the pool the host gives it, so whether that pool's connections are
+//! encrypted is the host's choice of a sqlx TLS feature and of the connection URL:
+//! renraku-postgres enables no TLS backend of its own. Without one, sqlx refuses
+//! `sslmode=require` ("SQLx was built without TLS support enabled") and the default,
+//! `sslmode=prefer`, connects in plain text. Enable one in the host's `Cargo.toml`, for
+//! example rustls with Mozilla's root certificates compiled in:
+//!
+//! ```toml
+//! [dependencies]
+//! sqlx = { version = "0.9", default-features = false, features = ["runtime-tokio", "postgres", "tls-rustls-ring-webpki"] }
+//! ```
+//!
+//! (or `tls-rustls-ring-native-roots` for the system's roots, `tls-native-tls` for the
+//! platform's TLS library), and ask for a verified connection in the URL:
+//!
+//! ```text
+//! postgres://app@db.example.org/app?sslmode=verify-full&sslrootcert=/etc/app/db-ca.pem
+//! ```
+//!
+//! `verify-full` checks the server's certificate chain and that it names the host of the
+//! URL; `sslrootcert` adds the CA that issued it (with rustls, to the roots of the feature,
+//! where libpq would trust the file alone). `require` encrypts without checking who
+//! answers. The web example (`examples/web-server`) does exactly this, and its tests connect
+//! to a server that accepts TLS only.
+//!
 //! # Schema, and distributing it
 //!
 //! Two tables, `contacts` and `audit_events`, each with primary key `(case_id, id)`. Every

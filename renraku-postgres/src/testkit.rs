@@ -14,7 +14,9 @@
 //! a throwaway cluster vanish with it, those on a `DATABASE_URL` server are left behind
 //! (names start with `renraku_test_`).
 //!
-//! Use [`TestServer::start`] for a private cluster that a test may stop and start again.
+//! Use [`TestServer::start`] for a private cluster that a test may stop and start again,
+//! and [`TestServer::start_with`] for one with extra settings, files and a `pg_hba.conf`
+//! of its own (a server that requires TLS, for example: see [`ClusterConfig`]).
 //!
 //! [`TestServer::citus`] and [`fresh_distributed_repository`] do the same on a 3-node Citus
 //! cluster (`RENRAKU_CITUS_URL`, or one started with the scripts in `RENRAKU_CITUS_DIR`),
@@ -52,6 +54,61 @@ pub struct TestServer {
     cluster: Option<Cluster>,
 }
 
+/// What a private cluster of [`TestServer::start_with`] gets besides the defaults: files in
+/// its data directory, settings appended to its `postgresql.conf`, and a `pg_hba.conf`
+/// that replaces initdb's (which trusts every local connection).
+///
+/// The port, `listen_addresses = '127.0.0.1'` and the durability settings the testkit passes
+/// on the command line win over settings given here. Relative paths in settings are
+/// relative to the data directory, where [`file`](Self::file) puts its files.
+///
+/// A server that accepts TLS connections only (`server.crt` and `server.key` are
+/// PostgreSQL's default names for `ssl_cert_file` and `ssl_key_file`):
+///
+/// ```no_run
+/// use renraku_postgres::testkit::{ClusterConfig, TestServer};
+///
+/// # fn run(certificate_pem: &[u8], key_pem: &[u8]) {
+/// let server = TestServer::start_with(
+///     ClusterConfig::default()
+///         .file("server.crt", certificate_pem)
+///         .file("server.key", key_pem)
+///         .setting("ssl", "on")
+///         .hba("hostssl all all 127.0.0.1/32 trust\n"),
+/// );
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClusterConfig {
+    files: Vec<(String, Vec<u8>)>,
+    settings: Vec<(String, String)>,
+    hba: Option<String>,
+}
+
+impl ClusterConfig {
+    /// Writes `contents` to `name` in the data directory, owned by the server's user with
+    /// mode 0600 (as PostgreSQL wants of a private key).
+    #[must_use]
+    pub fn file(mut self, name: impl Into<String>, contents: impl Into<Vec<u8>>) -> Self {
+        self.files.push((name.into(), contents.into()));
+        self
+    }
+
+    /// Appends `name = 'value'` to `postgresql.conf`.
+    #[must_use]
+    pub fn setting(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces `pg_hba.conf` with `contents`.
+    #[must_use]
+    pub fn hba(mut self, contents: impl Into<String>) -> Self {
+        self.hba = Some(contents.into());
+        self
+    }
+}
+
 /// A cluster this process started: where it lives and how to run its tools.
 #[derive(Debug)]
 struct Cluster {
@@ -82,10 +139,23 @@ impl TestServer {
     /// If no cluster can be started; the message says why and what to install.
     #[must_use]
     pub fn start() -> TestServer {
-        Self::try_start().unwrap_or_else(|why| panic!("{why}"))
+        Self::start_with(ClusterConfig::default())
+    }
+
+    /// Starts a private throwaway cluster configured by `config`.
+    ///
+    /// # Panics
+    /// If no cluster can be started; the message says why and what to install.
+    #[must_use]
+    pub fn start_with(config: ClusterConfig) -> TestServer {
+        Self::try_start_with(&config).unwrap_or_else(|why| panic!("{why}"))
     }
 
     fn try_start() -> Result<TestServer, String> {
+        Self::try_start_with(&ClusterConfig::default())
+    }
+
+    fn try_start_with(config: &ClusterConfig) -> Result<TestServer, String> {
         let bin = find_binaries().ok_or_else(|| {
             "no PostgreSQL server for the tests: set DATABASE_URL to a server the tests may \
              create schemas in, or install the PostgreSQL server binaries (initdb, pg_ctl), \
@@ -102,6 +172,7 @@ impl TestServer {
         let port = free_port()?;
         let cluster = Cluster { dir, bin, port, as_postgres };
         cluster.init()?;
+        cluster.configure(config)?;
         cluster.watch_this_process()?;
         cluster.start()?;
         let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
@@ -180,6 +251,37 @@ impl Cluster {
         initdb.arg("-D").arg(self.data()).args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
         initdb.arg("--locale=C.UTF-8");
         run(&mut initdb, "initdb")
+    }
+
+    fn configure(&self, config: &ClusterConfig) -> Result<(), String> {
+        let data = self.data();
+        let write = |name: &str, contents: &[u8]| -> Result<(), String> {
+            let path = data.join(name);
+            std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
+            if self.as_postgres {
+                run(Command::new("chown").arg("postgres:postgres").arg(&path), "chown a cluster file")?;
+            }
+            Ok(())
+        };
+        for (name, contents) in &config.files {
+            write(name, contents)?;
+        }
+        if let Some(hba) = &config.hba {
+            write("pg_hba.conf", hba.as_bytes())?;
+        }
+        if !config.settings.is_empty() {
+            let conf = data.join("postgresql.conf");
+            let mut text =
+                std::fs::read_to_string(&conf).map_err(|e| format!("cannot read {}: {e}", conf.display()))?;
+            text.push_str("\n# renraku testkit: ClusterConfig\n");
+            for (name, value) in &config.settings {
+                text.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
+            }
+            std::fs::write(&conf, text).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
+        }
+        Ok(())
     }
 
     fn start(&self) -> Result<(), String> {

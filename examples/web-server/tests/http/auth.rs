@@ -52,16 +52,40 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
 async fn pages_without_a_token_answer_401_with_a_link_to_sign_in() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
-    for path in
-        [format!("/cases/{case}"), format!("/cases/{case}/contacts/new"), format!("/cases/{case}/audit")]
-    {
+    let contact = format!("/cases/{case}/contacts/{}", renraku_core::ContactId::new());
+    for path in [
+        format!("/cases/{case}"),
+        format!("/cases/{case}/contacts/new"),
+        contact.clone(),
+        format!("{contact}/edit"),
+        format!("{contact}/delete"),
+        format!("/cases/{case}/audit"),
+        format!("/cases/{case}/erase"),
+    ] {
         let response = app.get(&path).await;
         let page = response.assert_page(401);
-        assert!(page.contains(r#"href="/session?next=%2Fcases%2F"#), "{page}");
+        assert!(page.contains(r#"href="/session?next=%2Fcases%2F"#), "{path}: {page}");
         assert!(response.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer")));
     }
     // Forms too, before anything else is looked at.
-    app.post_form(&format!("/cases/{case}/contacts"), &[("first_name", "Ada")]).await.assert_page(401);
+    for path in [
+        format!("/cases/{case}/contacts"),
+        contact.clone(),
+        format!("{contact}/delete"),
+        format!("/cases/{case}/erase"),
+    ] {
+        app.post_form(&path, &[("first_name", "Ada"), ("version", "1")]).await.assert_page(401);
+    }
+}
+
+/// The README: the pages without contact data need no token; every other page does.
+async fn pages_without_contact_data_need_no_token() {
+    let app = app_under_test().await.without_bearer();
+    let home = app.get("/").await;
+    assert!(home.assert_page(200).contains(r#"href="/session"#), "a link to sign in: {}", home.body);
+    app.get("/cases?case_id=42").await.assert_status(303);
+    app.get("/session").await.assert_page(200);
+    app.get("/style.css").await.assert_status(200);
 }
 
 async fn the_api_without_a_token_answers_401_problems() {
@@ -235,6 +259,7 @@ async fn disable_auth_lets_everything_through_as_the_dev_user() {
 }
 
 crate::on_every_store!(
+    pages_without_contact_data_need_no_token,
     pages_without_a_token_answer_401_with_a_link_to_sign_in,
     the_api_without_a_token_answers_401_problems,
     heartbeat_needs_no_token_and_has_no_body,
