@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod access;
 mod actor;
 mod audit;
 mod case;
@@ -76,5 +77,10 @@ pub use page::{Cursor, Page, PageLimit, PageRequest};
 #[cfg(feature = "mock")]
 pub use repository::MockContactRepository;
 pub use repository::{ContactRepository, ContactRepositoryExt};
+
+/// The attribute macro that implementations of [`ContactRepository`] and
+/// [`AccessPolicy`](access::AccessPolicy) use (from the `async-trait` crate), re-exported
+/// so that a host implementing them needs no dependency of its own.
+pub use async_trait::async_trait;
 pub use search::{ContactQuery, SearchKey, SearchKeys};
 pub use validation::{CheckedPatch, ContactDraft, FieldError, PhoneRegion, Rules, ValidationErrors};

@@ -1,8 +1,9 @@
 //! The reading operations: one statement each, bounded by the statement timeout.
 
 use chrono::{DateTime, Utc};
+use renraku_core::plan;
 use renraku_core::{
-    AuditEvent, Case, CaseId, Contact, ContactId, ContactQuery, Error, Page, PageRequest, SearchKey,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactQuery, Error, Page, PageRequest, SearchKey,
 };
 use sqlx::Postgres;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -10,15 +11,18 @@ use sqlx::query::Query;
 use uuid::Uuid;
 
 use crate::repository::PgContactRepository;
-use crate::rows;
+use crate::rows::{self, bind_event};
 use crate::sql::prefix_successor;
 
 pub(crate) async fn get(
     repo: &PgContactRepository,
     case_id: &CaseId,
     id: ContactId,
+    actor: &Actor,
 ) -> Result<Contact, Error> {
-    let query = sqlx::query(repo.sql().select_contact.clone()).bind(case_id.as_str()).bind(id.as_uuid());
+    let sql = repo.sql().select_contact.statement(repo.read_audit());
+    let query = sqlx::query(sql).bind(case_id.as_str()).bind(id.as_uuid());
+    let query = audited(repo, query, || plan::viewed(case_id, id, actor));
     let row = repo.bounded(query.fetch_optional(repo.pool())).await?;
     let row = row.ok_or_else(|| Error::contact_not_found(case_id, id))?;
     Ok(rows::contact(&row)?)
@@ -28,9 +32,11 @@ pub(crate) async fn list(
     repo: &PgContactRepository,
     case_id: &CaseId,
     page: PageRequest,
+    actor: &Actor,
 ) -> Result<Page<Contact>, Error> {
-    let query = sqlx::query(repo.sql().list_contacts.clone()).bind(case_id.as_str());
-    contacts(repo, query.bind(after(page)).bind(overfetch(page)), page).await
+    let sql = repo.sql().list_contacts.statement(repo.read_audit());
+    let query = sqlx::query(sql).bind(case_id.as_str()).bind(after(page)).bind(overfetch(page));
+    contacts(repo, audited(repo, query, || plan::listed(case_id, actor)), page).await
 }
 
 pub(crate) async fn case(repo: &PgContactRepository, case_id: &CaseId) -> Result<Case, Error> {
@@ -61,19 +67,36 @@ pub(crate) async fn find(
     repo: &PgContactRepository,
     query: ContactQuery,
     page: PageRequest,
+    actor: &Actor,
 ) -> Result<Page<Contact>, Error> {
-    let sql = repo.sql();
-    let query = match repo.rules().check_query(query)? {
-        SearchKey::Phone(e164) => sqlx::query(sql.find_by_phone.clone()).bind(e164),
-        SearchKey::Email(email) => sqlx::query(sql.find_by_email.clone()).bind(email),
+    let (sql, audit) = (repo.sql(), repo.read_audit());
+    let key = repo.rules().check_query(query)?;
+    let query = match &key {
+        SearchKey::Phone(e164) => sqlx::query(sql.find_by_phone.statement(audit)).bind(e164.as_str()),
+        SearchKey::Email(email) => sqlx::query(sql.find_by_email.statement(audit)).bind(email.as_str()),
         SearchKey::NamePrefix(prefix) => {
             // Names hold letters only, so no name can start with a prefix that has no
-            // successor (one made of U+10FFFF alone).
-            let Some(upper) = prefix_successor(&prefix) else { return Ok(Page::empty()) };
-            sqlx::query(sql.find_by_name.clone()).bind(prefix).bind(upper)
+            // successor (one made of U+10FFFF alone): nothing to find, nothing to record.
+            let Some(upper) = prefix_successor(prefix) else { return Ok(Page::empty()) };
+            sqlx::query(sql.find_by_name.statement(audit)).bind(prefix.as_str()).bind(upper)
         }
     };
-    contacts(repo, query.bind(after(page)).bind(overfetch(page)), page).await
+    let query = query.bind(after(page)).bind(overfetch(page));
+    contacts(repo, audited(repo, query, || plan::searched(&key, actor)), page).await
+}
+
+/// With read audit on, binds the event of the read after the read's own parameters (its
+/// case, then the event's columns; see `sql::Read`).
+fn audited<'q>(
+    repo: &PgContactRepository,
+    query: Query<'q, Postgres, PgArguments>,
+    event: impl FnOnce() -> AuditEvent,
+) -> Query<'q, Postgres, PgArguments> {
+    if !repo.read_audit() {
+        return query;
+    }
+    let event = event();
+    bind_event(query.bind(event.case_id.as_str().to_owned()), &event)
 }
 
 /// The contacts a query selects (one more than the page holds), as a page.

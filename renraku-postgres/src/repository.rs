@@ -32,6 +32,7 @@ pub(crate) struct Inner {
     pub(crate) schema: String,
     pub(crate) statement_timeout: Duration,
     pub(crate) rules: Rules,
+    pub(crate) read_audit: bool,
     pub(crate) sql: Statements,
     /// Whether writes store the audit row with a statement of its own, one-phase on a
     /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
@@ -74,6 +75,12 @@ impl PgContactRepository {
 
     pub(crate) fn rules(&self) -> &Rules {
         &self.inner.rules
+    }
+
+    /// Whether reads are recorded as audit events.
+    #[must_use]
+    pub fn read_audit(&self) -> bool {
+        self.inner.read_audit
     }
 
     pub(crate) fn sql(&self) -> &Statements {
@@ -128,13 +135,13 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
-    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
-        reads::get(self, case_id, id).await
+    async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
+        reads::get(self, case_id, id, actor).await
     }
 
     #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
-    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
-        reads::list(self, case_id, page).await
+    async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
+        reads::list(self, case_id, page, actor).await
     }
 
     #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
@@ -166,18 +173,28 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
-    async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+    async fn case(&self, case_id: &CaseId, _actor: &Actor) -> Result<Case, Error> {
         reads::case(self, case_id).await
     }
 
     #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
-    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+    async fn audit_trail(
+        &self,
+        case_id: &CaseId,
+        page: PageRequest,
+        _actor: &Actor,
+    ) -> Result<Page<AuditEvent>, Error> {
         reads::audit_trail(self, case_id, page).await
     }
 
     #[instrument(name = "renraku.find", skip_all)]
-    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
-        reads::find(self, query, page).await
+    async fn find(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<Contact>, Error> {
+        reads::find(self, query, page, actor).await
     }
 }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::error::PgError;
 use crate::repository::PgContactRepository;
-use crate::rows::{self, field_names, version};
+use crate::rows::{self, bind_event, field_names, version};
 
 /// How many contacts a bulk create validates, then stores with one statement, at a time.
 const CHUNK_ROWS: usize = 250;
@@ -231,20 +231,6 @@ fn bind_update_row<'q>(
         .bind(version(next.version)?)
         .bind(next.updated_at)
         .bind(next.updated_by.as_str()))
-}
-
-/// Binds the event's id, contact id, action, actor, changed fields and time, in that order.
-fn bind_event<'q>(
-    query: Query<'q, Postgres, PgArguments>,
-    event: &AuditEvent,
-) -> Query<'q, Postgres, PgArguments> {
-    query
-        .bind(event.id.as_uuid())
-        .bind(event.contact_id.map(|id| *id.as_uuid()))
-        .bind(event.action.as_str())
-        .bind(event.actor.as_str())
-        .bind(field_names(&event.changed_fields))
-        .bind(event.at)
 }
 
 /// Stores contacts and their `created` events with one statement.

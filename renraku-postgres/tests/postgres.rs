@@ -60,7 +60,7 @@ async fn assert_both_migrated(pool: &PgPool) {
     );
     assert_eq!(
         versions(pool, "renraku._renraku_migrations").await,
-        [1, 2],
+        [1, 2, 3],
         "renraku's bookkeeping is its own"
     );
     for table in ["public.host_cases", "public.host_notes", "renraku.contacts", "renraku.audit_events"] {
@@ -132,7 +132,7 @@ async fn schemas_are_configurable_and_checked() {
     let case = case();
     let contact = one.create(&case, named("Ada"), &clerk()).await.unwrap();
     assert!(
-        matches!(two.get(&case, contact.id).await, Err(Error::NotFound { .. })),
+        matches!(two.get(&case, contact.id, &clerk()).await, Err(Error::NotFound { .. })),
         "schemas are separate stores"
     );
     assert_ne!(one.schema(), two.schema());
@@ -162,8 +162,8 @@ async fn a_bulk_create_killed_in_flight_stores_nothing() {
 
     let result = bulk.await.unwrap();
     assert!(matches!(result, Err(Error::Backend { .. })), "the call reports the failure: {result:?}");
-    assert!(repo.list_all(&case).await.unwrap().is_empty(), "nothing of the batch is stored");
-    let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap();
+    assert!(repo.list_all(&case, &clerk()).await.unwrap().is_empty(), "nothing of the batch is stored");
+    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
     assert!(events.items.is_empty(), "no audit event either");
     let next = repo.create(&case, named("Grace"), &clerk()).await;
     assert!(next.is_ok(), "the next call on the same repository succeeds: {next:?}");
@@ -205,9 +205,9 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     for call in 0..3 {
         let started = Instant::now();
         let result = match call {
-            0 => repo.get(&case, contact.id).await.map(drop),
+            0 => repo.get(&case, contact.id, &clerk()).await.map(drop),
             1 => repo.create(&case, named("Grace"), &clerk()).await.map(drop),
-            _ => repo.list(&case, PageRequest::default()).await.map(drop),
+            _ => repo.list(&case, PageRequest::default(), &clerk()).await.map(drop),
         };
         let waited = started.elapsed();
         let Err(Error::Backend { source, .. }) = &result else { panic!("call {call}: {result:?}") };
@@ -217,9 +217,13 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     }
 
     server.restart();
-    assert_eq!(repo.get(&case, contact.id).await.unwrap(), contact, "the same repository works again");
+    assert_eq!(
+        repo.get(&case, contact.id, &clerk()).await.unwrap(),
+        contact,
+        "the same repository works again"
+    );
     repo.create(&case, named("Grace"), &clerk()).await.unwrap();
-    assert_eq!(repo.list_all(&case).await.unwrap().len(), 2);
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,7 +254,7 @@ async fn thirty_two_concurrent_updaters_lose_nothing() {
     }
     assert_eq!(winners.len(), 1, "exactly one writer wins version 1");
     let (writer, updated) = &winners[0];
-    let stored = repo.get(&case, contact.id).await.unwrap();
+    let stored = repo.get(&case, contact.id, &clerk()).await.unwrap();
     assert_eq!(&stored, updated);
     assert_eq!(stored.relationship, Some(format!("writer {writer}")));
 
@@ -269,7 +273,8 @@ async fn thirty_two_concurrent_updaters_lose_nothing() {
     }
     versions.sort_unstable();
     assert_eq!(versions, (3..=WRITERS + 2).collect::<Vec<_>>(), "no update is lost");
-    let events = repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX)).await.unwrap();
+    let events =
+        repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX), &clerk()).await.unwrap();
     assert_eq!(events.items.len() as u64, 1 + 1 + WRITERS, "create, one winner, every unversioned update");
 }
 
@@ -292,17 +297,19 @@ async fn hostile_strings_are_stored_verbatim() {
     assert_eq!(created.first_name.as_deref(), Some("O'Neil--"));
     assert_eq!(created.last_name.as_deref(), Some("Robert' OR 'x' -- DROP TABLE"));
     assert_eq!(created.address.as_deref(), Some("'); DROP TABLE contacts; -- \\x00 $1 %s {} \"quoted\""));
-    assert_eq!(repo.get(&case, created.id).await.unwrap(), created, "read back verbatim");
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.unwrap(), created, "read back verbatim");
 
     let patch = ContactPatch::default().set(ContactField::Relationship, drop_table);
     let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.unwrap();
     assert_eq!(updated.relationship.as_deref(), Some(drop_table));
-    let found = repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default()).await.unwrap();
+    let found =
+        repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert_eq!(found.items, std::slice::from_ref(&updated));
-    let wildcard = repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default()).await.unwrap();
+    let wildcard =
+        repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert!(wildcard.items.is_empty(), "no wildcard meaning");
     let email = repo
-        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default())
+        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default(), &clerk())
         .await
         .unwrap();
     assert_eq!(email.items, [updated]);
@@ -337,7 +344,7 @@ async fn migrate_recomputes_search_keys_of_an_older_derivation() {
     let find = |query: &'static str| {
         let repo = repo.clone();
         async move {
-            repo.find(ContactQuery::NamePrefix(query.into()), PageRequest::default())
+            repo.find(ContactQuery::NamePrefix(query.into()), PageRequest::default(), &clerk())
                 .await
                 .unwrap()
                 .items

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use renraku_core::{CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
+use renraku_core::{Actor, CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -112,12 +112,13 @@ async fn expected_version(
     case_id: &CaseId,
     id: ContactId,
     if_match: &IfMatch,
+    actor: &Actor,
 ) -> Result<Option<u64>, HttpError> {
     match if_match {
         IfMatch::Absent | IfMatch::Any => Ok(None),
         IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
         IfMatch::Versions(versions) => {
-            let current = state.store().get(case_id, id).await?.version;
+            let current = state.store().get(case_id, id, actor).await?.version;
             if versions.contains(&current) {
                 Ok(Some(current))
             } else {
@@ -154,11 +155,11 @@ fn none_match(headers: &HeaderMap, version: u64) -> bool {
 
 async fn list(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT)).await?;
+    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -179,11 +180,11 @@ async fn create(
 
 async fn show(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let contact = state.store().get(&case_id, id).await?;
+    let contact = state.store().get(&case_id, id, &actor).await?;
     if none_match(&headers, contact.version) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(contact.version))]).into_response());
     }
@@ -198,7 +199,7 @@ async fn update(
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> Result<Response, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
     let contact = state
         .store()
         .update(&case_id, id, patch, expected, &actor)
@@ -214,18 +215,18 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<StatusCode, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
     state.store().delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn audit(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT)).await?;
+    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 

@@ -346,10 +346,10 @@ impl ContactRepository for DownStore {
     async fn create_many(&self, _: &CaseId, _: Vec<NewContact>, _: &Actor) -> Result<Vec<Contact>, Error> {
         Err(down())
     }
-    async fn get(&self, _: &CaseId, _: ContactId) -> Result<Contact, Error> {
+    async fn get(&self, _: &CaseId, _: ContactId, _: &Actor) -> Result<Contact, Error> {
         Err(down())
     }
-    async fn list(&self, _: &CaseId, _: PageRequest) -> Result<Page<Contact>, Error> {
+    async fn list(&self, _: &CaseId, _: PageRequest, _: &Actor) -> Result<Page<Contact>, Error> {
         Err(down())
     }
     async fn update(
@@ -368,13 +368,13 @@ impl ContactRepository for DownStore {
     async fn erase_case(&self, _: &CaseId, _: &Actor) -> Result<u64, Error> {
         Err(down())
     }
-    async fn case(&self, _: &CaseId) -> Result<Case, Error> {
+    async fn case(&self, _: &CaseId, _: &Actor) -> Result<Case, Error> {
         Err(down())
     }
-    async fn audit_trail(&self, _: &CaseId, _: PageRequest) -> Result<Page<AuditEvent>, Error> {
+    async fn audit_trail(&self, _: &CaseId, _: PageRequest, _: &Actor) -> Result<Page<AuditEvent>, Error> {
         Err(down())
     }
-    async fn find(&self, _: ContactQuery, _: PageRequest) -> Result<Page<Contact>, Error> {
+    async fn find(&self, _: ContactQuery, _: PageRequest, _: &Actor) -> Result<Page<Contact>, Error> {
         Err(down())
     }
 }
