@@ -66,11 +66,18 @@ pub enum AuditAction {
     /// [`CaseId::across_cases`](crate::CaseId::across_cases) and its fields name what was
     /// searched by, never the searched value.
     Searched,
+    /// A contact was erased because it was not changed within the retention period.
+    Purged,
+    /// A contact was exported with its audit trail (a person's right of access).
+    Exported,
+    /// A contact was erased on request, with the other records of the same person (the
+    /// right to erasure).
+    Erased,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::Updated,
         Self::Deleted,
@@ -78,10 +85,13 @@ impl AuditAction {
         Self::Viewed,
         Self::Listed,
         Self::Searched,
+        Self::Purged,
+        Self::Exported,
+        Self::Erased,
     ];
 
     /// The action's name: `created`, `updated`, `deleted`, `case_erased`, `viewed`,
-    /// `listed` or `searched`.
+    /// `listed`, `searched`, `purged`, `exported` or `erased`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -92,6 +102,9 @@ impl AuditAction {
             Self::Viewed => "viewed",
             Self::Listed => "listed",
             Self::Searched => "searched",
+            Self::Purged => "purged",
+            Self::Exported => "exported",
+            Self::Erased => "erased",
         }
     }
 }

@@ -61,6 +61,7 @@ mod error;
 mod id;
 mod page;
 pub mod plan;
+mod privacy;
 mod repository;
 mod search;
 #[cfg(feature = "testkit")]
@@ -74,6 +75,7 @@ pub use contact::{Contact, ContactField, ContactPatch, FieldKind, FieldPatch, Ne
 pub use error::{BoxError, Error, IdKind, Result};
 pub use id::{AuditEventId, CaseId, ContactId};
 pub use page::{Cursor, Page, PageLimit, PageRequest};
+pub use privacy::{ContactRef, PersonRecord, Purged};
 #[cfg(feature = "mock")]
 pub use repository::MockContactRepository;
 pub use repository::{ContactRepository, ContactRepositoryExt};

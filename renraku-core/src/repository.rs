@@ -4,6 +4,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
@@ -12,6 +13,7 @@ use crate::contact::{Contact, ContactPatch, NewContact};
 use crate::error::Error;
 use crate::id::{CaseId, ContactId};
 use crate::page::{Page, PageLimit, PageRequest};
+use crate::privacy::{ContactRef, PersonRecord, Purged};
 use crate::search::ContactQuery;
 
 /// Stores the contacts of cases, with their audit trail.
@@ -173,6 +175,44 @@ pub trait ContactRepository: Debug + Send + Sync {
         page: PageRequest,
         actor: &Actor,
     ) -> Result<Page<Contact>, Error>;
+
+    /// Erases up to `limit` contacts that have not changed since `changed_before`, across
+    /// cases, each with an [`AuditAction::Purged`](crate::AuditAction::Purged) event: the
+    /// retention period, applied. Call it again while [`Purged::more`] says so.
+    ///
+    /// Safe to run from several processes at once: no contact is purged twice, and a contact
+    /// changed after `changed_before` is never touched, even while the call runs.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error>;
+
+    /// A page of the contacts across cases that match `query` (as [`find`](Self::find)),
+    /// each with its whole audit trail, for a person's right of access. Every exported
+    /// contact gets an [`AuditAction::Exported`](crate::AuditAction::Exported) event.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a blank or invalid query; [`Error::Backend`].
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error>;
+
+    /// Erases the selected contacts across cases, each with an
+    /// [`AuditAction::Erased`](crate::AuditAction::Erased) event, atomically per case (all
+    /// selected contacts of a case, or none of them); contacts that no longer exist are
+    /// skipped. Returns how many were erased.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] (cases already done stay done).
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error>;
 }
 
 /// Implements [`ContactRepository`] for a pointer type by forwarding every method.
@@ -243,6 +283,23 @@ macro_rules! forward_repository {
 
             async fn find(&self, query: ContactQuery, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
                 (**self).find(query, page, actor).await
+            }
+
+            async fn purge(&self, changed_before: DateTime<Utc>, limit: PageLimit, actor: &Actor) -> Result<Purged, Error> {
+                (**self).purge(changed_before, limit, actor).await
+            }
+
+            async fn export_person(
+                &self,
+                query: ContactQuery,
+                page: PageRequest,
+                actor: &Actor,
+            ) -> Result<Page<PersonRecord>, Error> {
+                (**self).export_person(query, page, actor).await
+            }
+
+            async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+                (**self).erase_person(selection, actor).await
             }
         }
     };

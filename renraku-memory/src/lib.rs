@@ -64,10 +64,12 @@ use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
     Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
+    ContactRef, ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged,
+    Rules, SearchKey, SearchKeys,
 };
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
@@ -206,6 +208,21 @@ impl Store {
         }
         self.record(event);
         contact
+    }
+
+    /// Removes a contact and records the event `event` makes of it; `false` if there was no
+    /// such contact.
+    fn remove_recorded(
+        &mut self,
+        case_id: &CaseId,
+        id: ContactId,
+        event: impl FnOnce(&Contact) -> AuditEvent,
+    ) -> bool {
+        let Ok(contact) = self.contact(case_id, id) else { return false };
+        let event = event(contact);
+        self.remove(case_id, id);
+        self.record(event);
+        true
     }
 
     fn remove(&mut self, case_id: &CaseId, id: ContactId) {
@@ -417,5 +434,66 @@ impl ContactRepository for MemoryContactRepository {
             .cloned()
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+    }
+
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        let mut store = self.write();
+        // Oldest first, like the PostgreSQL backend, so a bounded call makes steady progress.
+        let mut due: Vec<(DateTime<Utc>, CaseId, ContactId)> = store
+            .cases
+            .iter()
+            .flat_map(|(case_id, case)| {
+                case.contacts.values().map(move |c| (c.updated_at, case_id.clone(), c.id))
+            })
+            .filter(|(updated_at, _, _)| *updated_at < changed_before)
+            .collect();
+        due.sort_unstable();
+        let more = due.len() > limit.get();
+        due.truncate(limit.get());
+        for (_, case_id, id) in &due {
+            store.remove_recorded(case_id, *id, |contact| plan::purged(contact, actor));
+        }
+        Ok(Purged { erased: due.len() as u64, more })
+    }
+
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        let key = self.rules().check_query(query)?;
+        let mut store = self.write();
+        let ids = store.matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1);
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some((case_id, _)) = store.locations.get(&id) else { continue };
+            let case_id = case_id.clone();
+            let contact = store.contact(&case_id, id)?.clone();
+            let trail =
+                store.cases[&case_id].audit.values().filter(|e| e.contact_id == Some(id)).cloned().collect();
+            records.push(PersonRecord { contact, trail });
+        }
+        let page = Page::from_overfetch(records, page.limit, |r| *r.contact.id.as_uuid());
+        for record in &page.items {
+            store.record(plan::exported(&record.contact, actor));
+        }
+        Ok(page)
+    }
+
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        let mut store = self.write();
+        let mut erased = 0;
+        for ContactRef { case_id, id } in selection {
+            if store.remove_recorded(&case_id, id, |contact| plan::erased(contact, actor)) {
+                erased += 1;
+            }
+        }
+        Ok(erased)
     }
 }

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
+    ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged, Rules,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::instrument;
@@ -195,6 +196,31 @@ impl ContactRepository for PgContactRepository {
         actor: &Actor,
     ) -> Result<Page<Contact>, Error> {
         reads::find(self, query, page, actor).await
+    }
+
+    #[instrument(name = "renraku.purge", skip_all)]
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        writes::purge(self, changed_before, limit, actor).await
+    }
+
+    #[instrument(name = "renraku.export_person", skip_all)]
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        reads::export_person(self, query, page, actor).await
+    }
+
+    #[instrument(name = "renraku.erase_person", skip_all, fields(count = selection.len()))]
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        writes::erase_person(self, selection, actor).await
     }
 }
 

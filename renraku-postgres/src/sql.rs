@@ -52,6 +52,19 @@ pub(crate) struct Statements {
     /// null), for recomputing their search keys.
     pub(crate) rekey_page: SqlStr,
     pub(crate) rekey_contact: SqlStr,
+    /// Up to `$2` contacts unchanged since `$1`, oldest first: candidates for a purge.
+    pub(crate) purge_candidates: SqlStr,
+    /// The contacts `$2` of case `$1` still unchanged since `$3`, locked; rows locked by
+    /// another transaction (a concurrent purge or update) are skipped.
+    pub(crate) lock_due: SqlStr,
+    /// The contacts `$2` of case `$1`, locked.
+    pub(crate) lock_selected: SqlStr,
+    pub(crate) delete_selected: SqlStr,
+    /// Audit events of case `$1`, from arrays: ids, contact ids, actions, actors, changed
+    /// fields (comma-separated) and times.
+    pub(crate) insert_events: SqlStr,
+    /// The audit trails of the contacts `$2` of case `$1`, oldest first.
+    pub(crate) trails: SqlStr,
     pub(crate) list_contacts: Read,
     pub(crate) update_contact: SqlStr,
     pub(crate) delete_contact: SqlStr,
@@ -124,6 +137,27 @@ impl Statements {
                 "SELECT {columns} FROM {s}.contacts
                 WHERE $1::text IS NULL OR (case_id, id) > ($1::text, $2::uuid)
                 ORDER BY case_id, id LIMIT 1000"
+            )),
+            purge_candidates: sql(format!(
+                "SELECT case_id, id FROM {s}.contacts WHERE updated_at < $1 ORDER BY updated_at, case_id, id LIMIT $2"
+            )),
+            lock_due: sql(format!(
+                "SELECT {columns} FROM {s}.contacts
+                WHERE case_id = $1 AND id = ANY($2) AND updated_at < $3 ORDER BY id FOR UPDATE SKIP LOCKED"
+            )),
+            lock_selected: sql(format!(
+                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE"
+            )),
+            delete_selected: sql(format!("DELETE FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2)")),
+            insert_events: sql(format!(
+                "INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
+                SELECT $1, e.id, e.contact_id, e.action, e.actor, string_to_array(e.fields, ','), e.at
+                FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                    AS e(id, contact_id, action, actor, fields, at)"
+            )),
+            trails: sql(format!(
+                "SELECT {EVENT_COLUMNS} FROM {s}.audit_events
+                WHERE case_id = $1 AND contact_id = ANY($2) ORDER BY id"
             )),
             rekey_contact: sql(format!(
                 "UPDATE {s}.contacts SET email_key = $3, first_name_key = $4, last_name_key = $5

@@ -68,11 +68,17 @@ pub enum Action {
     ReadAudit,
     /// Search across cases.
     Search,
+    /// Purge contacts not changed within the retention period, across cases.
+    Purge,
+    /// Export a person's contacts, with their audit trails, across cases.
+    ExportPerson,
+    /// Erase a person's contacts across cases.
+    ErasePerson,
 }
 
 impl Action {
     /// The action's name: `read`, `create`, `update`, `delete`, `erase_case`,
-    /// `read_audit` or `search`.
+    /// `read_audit`, `search`, `purge`, `export_person` or `erase_person`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +89,9 @@ impl Action {
             Self::EraseCase => "erase_case",
             Self::ReadAudit => "read_audit",
             Self::Search => "search",
+            Self::Purge => "purge",
+            Self::ExportPerson => "export_person",
+            Self::ErasePerson => "erase_person",
         }
     }
 }

@@ -63,6 +63,8 @@ impl Role {
                 | (Self::Eraser, Action::EraseCase)
                 | (Self::Auditor, Action::ReadAudit)
                 | (Self::Searcher, Action::Search)
+                | (Self::Privacy, Action::ExportPerson | Action::ErasePerson)
+                | (Self::Retention, Action::Purge)
         )
     }
 

@@ -61,6 +61,8 @@ mod create;
 #[allow(missing_docs)]
 mod delete;
 #[allow(missing_docs)]
+mod privacy;
+#[allow(missing_docs)]
 mod read;
 #[allow(missing_docs)]
 mod read_audit;
@@ -75,6 +77,7 @@ pub use case::*;
 pub use concurrency::*;
 pub use create::*;
 pub use delete::*;
+pub use privacy::*;
 pub use read::*;
 pub use read_audit::*;
 pub use search::*;
@@ -142,6 +145,11 @@ macro_rules! __conformance_behaviours {
             roles_grant_what_the_table_says,
             reads_record_nothing_without_read_audit,
             read_audit_records_views_lists_and_searches,
+            purge_erases_what_did_not_change_since_the_cutoff,
+            purge_from_two_callers_erases_each_contact_once,
+            purge_never_touches_a_contact_changed_while_it_runs,
+            export_person_returns_every_match_with_its_trail,
+            erase_person_erases_the_selection_with_one_event_each,
         }
     };
 }
@@ -306,6 +314,7 @@ mod tests {
             include_str!("concurrency.rs"),
             include_str!("create.rs"),
             include_str!("delete.rs"),
+            include_str!("privacy.rs"),
             include_str!("read.rs"),
             include_str!("read_audit.rs"),
             include_str!("search.rs"),
