@@ -44,8 +44,9 @@
 //!
 //! # Features
 //!
-//! - `mock`: `MockContactRepository`, a [mockall](https://docs.rs/mockall) mock of the
-//!   trait for the unit tests of host applications.
+//! - `mock`: the `mock` module: `MockContactRepository`, a [mockall](https://docs.rs/mockall)
+//!   mock of the trait, mockall's `Sequence` and `predicate`, and builders of contacts and
+//!   cases, for the unit tests of host applications.
 //! - `testkit`: the conformance suite every backend must pass, and the
 //!   `conformance_tests!` macro that runs it. It wipes data and is not covered by semver.
 
@@ -59,6 +60,8 @@ mod case;
 mod contact;
 mod error;
 mod id;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod page;
 pub mod plan;
 mod privacy;

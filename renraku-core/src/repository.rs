@@ -56,6 +56,51 @@ use crate::search::ContactQuery;
 ///   [`AccessPolicy`](crate::access::AccessPolicy), which is asked once before every
 ///   operation; a denial is [`Error::Denied`] and touches nothing.
 ///
+/// # Implementing it
+///
+/// A backend, or a decorator over another repository, implements every method with the
+/// re-exported [`async_trait`](crate::async_trait) attribute (no dependency of its own
+/// needed), plans every change with [`plan`](crate::plan), and runs the conformance suite
+/// (`renraku_core::conformance_tests!`, feature `testkit`) to show it keeps the contract.
+/// A decorator that counts creates:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use renraku_core::{Actor, CaseId, Contact, ContactRepository, Error, NewContact};
+/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page,
+/// #     PageLimit, PageRequest, PersonRecord, Purged};
+/// # use chrono::{DateTime, Utc};
+///
+/// #[derive(Debug)]
+/// struct Counting<R> {
+///     inner: R,
+///     creates: AtomicU64,
+/// }
+///
+/// #[renraku_core::async_trait]
+/// impl<R: ContactRepository> ContactRepository for Counting<R> {
+///     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
+///         let created = self.inner.create(case_id, input, actor).await?;
+///         self.creates.fetch_add(1, Ordering::Relaxed);
+///         Ok(created)
+///     }
+///
+///     // … and the other methods, forwarded as they are:
+/// #   async fn create_many(&self, c: &CaseId, i: Vec<NewContact>, a: &Actor) -> Result<Vec<Contact>, Error> { self.inner.create_many(c, i, a).await }
+/// #   async fn get(&self, c: &CaseId, id: ContactId, a: &Actor) -> Result<Contact, Error> { self.inner.get(c, id, a).await }
+/// #   async fn list(&self, c: &CaseId, p: PageRequest, a: &Actor) -> Result<Page<Contact>, Error> { self.inner.list(c, p, a).await }
+/// #   async fn update(&self, c: &CaseId, id: ContactId, p: ContactPatch, e: Option<u64>, a: &Actor) -> Result<Contact, Error> { self.inner.update(c, id, p, e, a).await }
+/// #   async fn delete(&self, c: &CaseId, id: ContactId, e: Option<u64>, a: &Actor) -> Result<(), Error> { self.inner.delete(c, id, e, a).await }
+/// #   async fn erase_case(&self, c: &CaseId, a: &Actor) -> Result<u64, Error> { self.inner.erase_case(c, a).await }
+/// #   async fn case(&self, c: &CaseId, a: &Actor) -> Result<Case, Error> { self.inner.case(c, a).await }
+/// #   async fn audit_trail(&self, c: &CaseId, p: PageRequest, a: &Actor) -> Result<Page<AuditEvent>, Error> { self.inner.audit_trail(c, p, a).await }
+/// #   async fn find(&self, q: ContactQuery, p: PageRequest, a: &Actor) -> Result<Page<Contact>, Error> { self.inner.find(q, p, a).await }
+/// #   async fn purge(&self, b: DateTime<Utc>, l: PageLimit, a: &Actor) -> Result<Purged, Error> { self.inner.purge(b, l, a).await }
+/// #   async fn export_person(&self, q: ContactQuery, p: PageRequest, a: &Actor) -> Result<Page<PersonRecord>, Error> { self.inner.export_person(q, p, a).await }
+/// #   async fn erase_person(&self, s: Vec<ContactRef>, a: &Actor) -> Result<u64, Error> { self.inner.erase_person(s, a).await }
+/// }
+/// ```
+///
 /// # Example
 ///
 /// ```

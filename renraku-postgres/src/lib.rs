@@ -39,6 +39,12 @@
 //! # }
 //! ```
 //!
+//! # The sqlx it takes
+//!
+//! The repository runs on a `sqlx::PgPool` of **sqlx 0.9** (with the `runtime-tokio` and
+//! `postgres` features), re-exported as [`renraku_postgres::sqlx`](crate::sqlx): a host on
+//! the same version shares its pool, a host on another builds one with the re-export.
+//!
 //! # TLS to the database
 //!
 //! The repository runs on the pool the host gives it, so whether that pool's connections are
@@ -100,6 +106,10 @@ mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod writes;
+
+/// The sqlx this crate is built on (0.9): [`PgContactRepository::builder`] takes its
+/// `PgPool`. A host whose own sqlx is another version builds the pool with this one.
+pub use sqlx;
 
 pub use builder::PgContactRepositoryBuilder;
 pub use error::PgError;
