@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use renraku_core::validation::normalize_field;
 use renraku_core::{
-    AuditAction, AuditEvent, CaseId, ContactField, ContactId, ContactPatch, Cursor, Error, IdKind, PageLimit,
-    PageRequest,
+    AuditAction, AuditEvent, CaseId, ContactField, ContactId, ContactPatch, Cursor, Error, FieldKind, IdKind,
+    PageLimit, PageRequest,
 };
 use serde::Deserialize;
 
@@ -210,6 +210,7 @@ async fn update_contact(
                     ConflictRow {
                         label: field.label(),
                         differs: normalize_field(field, typed).as_deref().unwrap_or("") != stored,
+                        is_phone: field.kind() == FieldKind::Phone,
                         current: Row { label: field.label(), value: stored.to_owned(), href: None },
                         yours: Row { label: field.label(), value: typed.trim().to_owned(), href: None },
                     }

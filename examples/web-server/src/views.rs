@@ -380,6 +380,8 @@ pub(crate) struct ConflictRow {
     pub(crate) current: Row,
     pub(crate) yours: Row,
     pub(crate) differs: bool,
+    /// A phone number, kept on one line.
+    pub(crate) is_phone: bool,
 }
 
 /// The 409 page of an edit that came too late: the current version beside the user's

@@ -68,7 +68,8 @@ async fn tables_fit_a_phone_and_phone_numbers_are_links() {
     for rule in [
         ".scroll { overflow-x: auto;",
         "td { overflow-wrap: anywhere; }",
-        "td.phone, a.phone, time { white-space: nowrap; }",
+        "td.phone, a.phone { white-space: nowrap; }",
+        "table.wide { table-layout: fixed; min-width: 40rem; }",
     ] {
         assert!(css.contains(rule), "{rule}");
     }
