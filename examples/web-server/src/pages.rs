@@ -302,13 +302,14 @@ async fn audit_page(
     events.truncate(AUDIT_WINDOW);
     events.reverse();
 
-    // Which contacts are gone (deleted, or erased with the case) by each event, newest first.
+    // Which contacts are gone (deleted, purged, erased alone or with the case) by each
+    // event, newest first.
     let mut deleted = HashSet::new();
     let mut erased = false;
     let mut exists = Vec::with_capacity(events.len());
     for event in &events {
         match (event.action, event.contact_id) {
-            (AuditAction::Deleted, Some(id)) => {
+            (AuditAction::Deleted | AuditAction::Purged | AuditAction::Erased, Some(id)) => {
                 deleted.insert(id);
             }
             (AuditAction::CaseErased, _) => erased = true,
