@@ -57,6 +57,11 @@ pub struct Config {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     pub secure_cookies: bool,
+
+    /// The time zone in which the pages show times (audit trail, created and changed): an
+    /// IANA name such as `Europe/Berlin`.
+    #[arg(long, env = "RENRAKU_TIME_ZONE", default_value = "UTC")]
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Config {
@@ -122,6 +127,7 @@ impl fmt::Debug for Config {
             .field("default_region", &self.default_region)
             .field("disable_auth", &self.disable_auth)
             .field("secure_cookies", &self.secure_cookies)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -153,7 +159,17 @@ mod tests {
         assert_eq!(config.default_region.to_string(), "DE");
         assert!(config.disable_auth);
         assert!(config.database_url.is_none());
+        assert_eq!(config.time_zone, chrono_tz::UTC);
         config.check().unwrap();
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        let config = parse(&["--disable-auth", "--time-zone", "Europe/Berlin"]);
+        assert_eq!(config.time_zone, chrono_tz::Europe::Berlin);
+        for bad in ["CEST+2", "Mars/Olympus", ""] {
+            assert!(try_parse(&["--disable-auth", "--time-zone", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

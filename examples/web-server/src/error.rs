@@ -245,7 +245,7 @@ fn action_phrase(action: renraku_core::access::Action) -> &'static str {
     }
 }
 
-fn invalid_id_message(kind: IdKind) -> String {
+pub(crate) fn invalid_id_message(kind: IdKind) -> String {
     match kind {
         IdKind::Case => {
             "That is not a valid case id: use 1 to 64 letters, digits, '-', '_', '.' or ':'.".into()

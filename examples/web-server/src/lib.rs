@@ -73,13 +73,14 @@ pub struct AppState {
     store: Arc<dyn ContactRepository>,
     auth: Arc<Auth>,
     secure_cookies: bool,
+    time_zone: chrono_tz::Tz,
 }
 
 impl AppState {
     /// A state over `store` that authenticates with `auth`; cookies are not `Secure`.
     #[must_use]
     pub fn new(store: Arc<dyn ContactRepository>, auth: Auth) -> Self {
-        Self { store, auth: Arc::new(auth), secure_cookies: false }
+        Self { store, auth: Arc::new(auth), secure_cookies: false, time_zone: chrono_tz::UTC }
     }
 
     /// Marks the cookies `Secure`: right behind a TLS proxy, wrong on plain HTTP.
@@ -87,6 +88,19 @@ impl AppState {
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {
         self.secure_cookies = secure;
         self
+    }
+
+    /// Shows the times on the pages in `time_zone` (UTC unless set).
+    #[must_use]
+    pub fn with_time_zone(mut self, time_zone: chrono_tz::Tz) -> Self {
+        self.time_zone = time_zone;
+        self
+    }
+
+    /// The time zone of the times on the pages.
+    #[must_use]
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.time_zone
     }
 
     /// The store.

@@ -18,7 +18,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let store = open_store(&config).await?;
     let storage = if config.database_url.is_some() { "postgres" } else { "memory" };
-    let state = AppState::new(store, config.auth()?).with_secure_cookies(config.secure_cookies);
+    let state = AppState::new(store, config.auth()?)
+        .with_secure_cookies(config.secure_cookies)
+        .with_time_zone(config.time_zone);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(storage, "listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
