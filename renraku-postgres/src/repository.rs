@@ -90,9 +90,20 @@ impl PgContactRepository {
         self.inner.two_statements.store(true, Ordering::Relaxed);
     }
 
+    /// Runs one whole operation within the statement timeout, end to end: a write takes
+    /// several round trips (a connection, `BEGIN`, the lock, the write, the commit), and
+    /// bounding each one alone would let the call take several times the limit. When time
+    /// runs out the operation is dropped: its transaction rolls back and sqlx tests the
+    /// connection before pooling it again.
+    async fn within<T>(&self, operation: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let limit = self.inner.statement_timeout;
+        tokio::time::timeout(limit, operation).await.unwrap_or(Err(PgError::Timeout(limit).into()))
+    }
+
     /// Waits for the server at most the statement timeout: a slow, frozen or absent server
     /// becomes a [`PgError::Timeout`] instead of an endless wait. Every round trip goes
-    /// through here (a connection, each statement, the commit).
+    /// through here (a connection, each statement, the commit); the operations of the trait
+    /// are also bounded as a whole (see `within`).
     pub(crate) async fn bounded<T>(
         &self,
         work: impl Future<Output = Result<T, sqlx::Error>>,
@@ -114,7 +125,7 @@ impl PgContactRepository {
 impl ContactRepository for PgContactRepository {
     #[instrument(name = "renraku.create", skip_all, fields(case_id = %case_id))]
     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
-        writes::create(self, case_id, input, actor).await
+        self.within(writes::create(self, case_id, input, actor)).await
     }
 
     #[instrument(name = "renraku.create_many", skip_all, fields(case_id = %case_id, count = inputs.len()))]
@@ -124,17 +135,17 @@ impl ContactRepository for PgContactRepository {
         inputs: Vec<NewContact>,
         actor: &Actor,
     ) -> Result<Vec<Contact>, Error> {
-        writes::create_many(self, case_id, inputs, actor).await
+        self.within(writes::create_many(self, case_id, inputs, actor)).await
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
     async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
-        reads::get(self, case_id, id).await
+        self.within(reads::get(self, case_id, id)).await
     }
 
     #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
     async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
-        reads::list(self, case_id, page).await
+        self.within(reads::list(self, case_id, page)).await
     }
 
     #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
@@ -146,7 +157,7 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<Contact, Error> {
-        writes::update(self, case_id, id, patch, expected, actor).await
+        self.within(writes::update(self, case_id, id, patch, expected, actor)).await
     }
 
     #[instrument(name = "renraku.delete", skip_all, fields(case_id = %case_id))]
@@ -157,27 +168,27 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<(), Error> {
-        writes::delete(self, case_id, id, expected, actor).await
+        self.within(writes::delete(self, case_id, id, expected, actor)).await
     }
 
     #[instrument(name = "renraku.erase_case", skip_all, fields(case_id = %case_id))]
     async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
-        writes::erase_case(self, case_id, actor).await
+        self.within(writes::erase_case(self, case_id, actor)).await
     }
 
     #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
     async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
-        reads::case(self, case_id).await
+        self.within(reads::case(self, case_id)).await
     }
 
     #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
     async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
-        reads::audit_trail(self, case_id, page).await
+        self.within(reads::audit_trail(self, case_id, page)).await
     }
 
     #[instrument(name = "renraku.find", skip_all)]
     async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
-        reads::find(self, query, page).await
+        self.within(reads::find(self, query, page)).await
     }
 }
 
