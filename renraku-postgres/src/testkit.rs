@@ -59,7 +59,8 @@ pub struct TestServer {
 /// that replaces initdb's (which trusts every local connection).
 ///
 /// The port, `listen_addresses = '127.0.0.1'` and the durability settings the testkit passes
-/// on the command line win over settings given here. Relative paths in settings are
+/// (`fsync`, `synchronous_commit` and `full_page_writes` off, unless
+/// [`synchronous_commit`](Self::synchronous_commit)) on the command line win over settings given here. Relative paths in settings are
 /// relative to the data directory, where [`file`](Self::file) puts its files.
 ///
 /// A server that accepts TLS connections only (`server.crt` and `server.key` are
@@ -83,6 +84,7 @@ pub struct ClusterConfig {
     files: Vec<(String, Vec<u8>)>,
     settings: Vec<(String, String)>,
     hba: Option<String>,
+    synchronous_commit: bool,
 }
 
 impl ClusterConfig {
@@ -107,6 +109,18 @@ impl ClusterConfig {
         self.hba = Some(contents.into());
         self
     }
+
+    /// Acknowledges a commit only once its WAL is written (`synchronous_commit = on`),
+    /// which test clusters otherwise turn off for speed. A test that crashes the server
+    /// ([`TestServer::crash`]) and expects every acknowledged commit to survive needs it:
+    /// with `synchronous_commit = off` a crash loses the last acknowledged commits. `fsync`
+    /// stays off: the WAL reaches the kernel, which outlives a crash of the server (not of
+    /// the machine), and a start after the crash need not sync the whole data directory.
+    #[must_use]
+    pub fn synchronous_commit(mut self) -> Self {
+        self.synchronous_commit = true;
+        self
+    }
 }
 
 /// A cluster this process started: where it lives and how to run its tools.
@@ -116,6 +130,7 @@ struct Cluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    synchronous_commit: bool,
 }
 
 impl TestServer {
@@ -170,7 +185,7 @@ impl TestServer {
             run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown the cluster directory")?;
         }
         let port = free_port()?;
-        let cluster = Cluster { dir, bin, port, as_postgres };
+        let cluster = Cluster { dir, bin, port, as_postgres, synchronous_commit: config.synchronous_commit };
         cluster.init()?;
         cluster.configure(config)?;
         cluster.watch_this_process()?;
@@ -340,8 +355,9 @@ impl Cluster {
     }
 
     fn start(&self) -> Result<(), String> {
+        let synchronous_commit = if self.synchronous_commit { "on" } else { "off" };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={synchronous_commit} \
              -c full_page_writes=off -c max_connections=300",
             self.port,
             self.dir.display()

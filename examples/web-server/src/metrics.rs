@@ -192,9 +192,26 @@ async fn scrape(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The router of the metrics listener: `GET /metrics`, nothing else.
+/// The router of the metrics listener: `GET /metrics`, nothing else, with the headers of
+/// every response of the server.
 pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new().route("/metrics", axum::routing::get(scrape)).with_state(state)
+    use axum::http::HeaderValue;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 #[cfg(test)]

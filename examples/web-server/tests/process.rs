@@ -401,3 +401,77 @@ fn a_flood_beyond_the_open_file_limit_is_refused_without_running_out_of_files() 
     let output = server.output();
     assert!(!output.contains("Too many open files") && !output.contains("cannot accept"), "{output}");
 }
+
+/// `GET /api/ready` answers 503 while PostgreSQL is down and 204 once it is back (the
+/// heartbeat stays 204 throughout), and the metrics listener counts it all by route
+/// template, with no id or personal data in any label.
+#[test]
+fn readiness_and_metrics_follow_postgres_down_and_up() {
+    let database = renraku_postgres::testkit::TestServer::start();
+    let env = [
+        ("DISABLE_AUTH", "true"),
+        ("RENRAKU_LISTEN", "127.0.0.1:0"),
+        ("RENRAKU_METRICS_LISTEN", "127.0.0.1:0"),
+        ("DATABASE_URL", database.url()),
+    ];
+    let mut server = Process::start(&env);
+    let base = server.base_url();
+    let metrics_line = server.output().lines().find(|l| l.contains("metrics on http://")).map(str::to_owned);
+    let metrics_line = metrics_line.unwrap_or_else(|| server.wait_for("metrics on http://"));
+    let metrics_url =
+        metrics_line[metrics_line.find("http://").unwrap()..].split_whitespace().next().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = Http::new();
+        let ready = format!("{base}/api/ready");
+        assert_eq!(http.get(&ready, &[]).await.status, StatusCode::NO_CONTENT);
+        let case = format!("metrics-{}", renraku_core::ContactId::new());
+        let url = format!("{base}/api/cases/{case}/contacts");
+        let json = [("content-type", "application/json")];
+        let created = http.send(Method::POST, &url, &json, r#"{"first_name": "Zoë", "phone": "030 1234567"}"#).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+        database.stop();
+        let down = http.get(&ready, &[]).await;
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.body);
+        assert_eq!(down.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(http.get(&format!("{base}/api/heartbeat"), &[]).await.status, StatusCode::NO_CONTENT);
+
+        database.restart();
+        let restarted = Instant::now();
+        loop {
+            let status = http.get(&ready, &[]).await.status;
+            if status == StatusCode::NO_CONTENT {
+                break;
+            }
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(restarted.elapsed() < Duration::from_secs(15), "not ready 15 s after the restart");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!("ready again {} ms after PostgreSQL started", restarted.elapsed().as_millis());
+        let listed = http.get(&url, &[]).await;
+        assert_eq!(listed.status, StatusCode::OK, "the same process serves again: {}", listed.body);
+
+        let scraped = http.get(&metrics_url, &[]).await;
+        assert_eq!(scraped.status, StatusCode::OK);
+        assert!(scraped.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/openmetrics-text"));
+        let text = scraped.body;
+        for expected in [
+            r#"renraku_http_requests_total{method="GET",route="/api/ready",status="204"}"#,
+            r#"renraku_http_requests_total{method="GET",route="/api/ready",status="503"} 1"#,
+            r#"renraku_http_requests_total{method="POST",route="/api/cases/{case_id}/contacts",status="201"} 1"#,
+            r#"renraku_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/api/heartbeat"}"#,
+            r#"renraku_db_pool_connections{state="idle"}"#,
+            r#"renraku_db_pool_max_connections 10"#,
+            "renraku_http_connections_open ",
+            "renraku_http_connections_refused_total 0",
+        ] {
+            assert!(text.contains(expected), "no {expected} in\n{text}");
+        }
+        for private in [case.as_str(), "Zoë", "Zo\\u", "1234567"] {
+            assert!(!text.contains(private), "{private} in the metrics");
+        }
+    });
+    server.signal("TERM");
+    assert!(server.wait().success(), "{}", server.output());
+}

@@ -143,14 +143,25 @@ impl Http {
     }
 
     pub async fn send(&self, method: Method, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        self.try_send(method, url, headers, body).await.expect("the server answers")
+    }
+
+    /// A request whose answer may not come (the connection fails): `None` then.
+    pub async fn try_send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Option<Reply> {
         let mut request = Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         let request = request.body(Full::new(Bytes::from(body.to_owned()))).unwrap();
-        let response = self.client.request(request).await.expect("the server answers");
+        let response = self.client.request(request).await.ok()?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
+        let body = body.collect().await.ok()?.to_bytes();
         let reply = Reply {
             status: parts.status,
             headers: parts.headers,
@@ -158,7 +169,7 @@ impl Http {
         };
         assert!(reply.headers.contains_key(header::CONTENT_SECURITY_POLICY));
         assert!(!reply.body.contains("<script"));
-        reply
+        Some(reply)
     }
 
     pub async fn get(&self, url: &str, headers: &[(&str, &str)]) -> Reply {
