@@ -11,7 +11,8 @@
 //! - A POST is refused (403) unless the form's token is the one of its cookies (compared in
 //!   constant time), and also when the browser says it comes from elsewhere:
 //!   `Sec-Fetch-Site` other than `same-origin` or `none`, or an `Origin` whose host is not
-//!   the request's `Host` (or `Origin: null`).
+//!   the request's `Host`. `Origin: null` is no sign of another site here: every page has
+//!   `Referrer-Policy: no-referrer`, with which browsers send it for the page's own forms.
 //!
 //! A restart makes a new key, so forms loaded before it answer 403 once ("reload the page").
 
@@ -135,7 +136,9 @@ fn from_elsewhere(headers: &HeaderMap) -> bool {
     {
         return true;
     }
-    let Some(origin) = text(header::ORIGIN) else { return false };
+    // `null`: what a browser sends for a form of a page with `Referrer-Policy: no-referrer`
+    // (ours), so it says nothing about where the form was.
+    let Some(origin) = text(header::ORIGIN).filter(|origin| *origin != "null") else { return false };
     // `scheme://host[:port]`; only the host is compared, since a proxy may pass `Host`
     // without the port the browser used.
     let origin_host = origin.split_once("://").map(|(_, authority)| host_name(authority));
@@ -250,7 +253,9 @@ mod tests {
             ("origin", "https://evil.example"),
             ("host", "renraku.example.org")
         ])));
-        assert!(from_elsewhere(&headers(&[("origin", "null"), ("host", "renraku.example.org")])));
+        let own_form = headers(&[("origin", "null"), ("sec-fetch-site", "same-origin"), ("host", "h")]);
+        assert!(!from_elsewhere(&own_form), "our pages send no referrer, so their forms say null");
+        assert!(from_elsewhere(&headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")])));
         assert!(from_elsewhere(&headers(&[("origin", "https://renraku.example.org")])), "no Host");
     }
 }
