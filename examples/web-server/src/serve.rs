@@ -7,7 +7,7 @@
 //! so it cannot tell a slow client from an idle one. The two are told apart the way Go's
 //! `net/http` and nginx do: the clock of a request's head starts at its first byte (at
 //! accept for a new connection), the idle clock when the previous response was written.
-//! Both are kept by [`Watched`], a wrapper of the socket that fails a read whose deadline
+//! Both are kept by `Watched`, a wrapper of the socket that fails a read whose deadline
 //! has passed, which makes hyper close the connection.
 
 use std::future::Future;
