@@ -103,7 +103,8 @@ static REFUSED: LazyLock<Vec<u8>> = LazyLock::new(|| {
 /// once, waits a moment and accepts again.
 ///
 /// # Errors
-/// None so far; the result leaves room for errors of setting up.
+/// None at present (accept errors are handled inside); the `Result` is that of
+/// `axum::serve`, which this replaces.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
