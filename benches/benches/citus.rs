@@ -123,7 +123,7 @@ impl Store {
     /// contact with the repository first, as the repository's update does.
     async fn update_two_statements(&self, case: &CaseId, id: ContactId, patch: ContactPatch, expected: u64) {
         let patch = rules().check_patch(patch).expect("valid");
-        let current = self.repo.get(case, id).await.expect("get");
+        let current = self.repo.get(case, id, &actor()).await.expect("get");
         let change =
             plan::update(&current, &patch, Some(expected), &actor()).expect("current").expect("a change");
         let c = &change.contact;
@@ -237,22 +237,26 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
     let big_case = case(999_999);
     let mut group = c.benchmark_group("citus-get");
     for store in stores {
-        let all =
-            rt.block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+        let all = rt
+            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor()))
+            .expect("list")
+            .items;
         let id = all[123].id;
         group.bench_function(store.name, |b| {
-            b.to_async(rt).iter(|| async { store.repo.get(&big_case, id).await.expect("get") });
+            b.to_async(rt).iter(|| async { store.repo.get(&big_case, id, &actor()).await.expect("get") });
         });
     }
     group.finish();
 
     let mut group = c.benchmark_group("citus-list_50_of_10000");
     for store in stores {
-        let all =
-            rt.block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+        let all = rt
+            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor()))
+            .expect("list")
+            .items;
         let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
         group.bench_function(store.name, |b| {
-            b.to_async(rt).iter(|| async { store.repo.list(&big_case, page).await.expect("list") });
+            b.to_async(rt).iter(|| async { store.repo.list(&big_case, page, &actor()).await.expect("list") });
         });
     }
     group.finish();
@@ -264,7 +268,7 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
             b.to_async(rt).iter(|| async {
                 let found = store
                     .repo
-                    .find(ContactQuery::Phone(query.clone()), PageRequest::default())
+                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
                     .await
                     .expect("find");
                 assert!(found.items.len() >= 2);

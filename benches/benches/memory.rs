@@ -199,19 +199,20 @@ fn bench_reads(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("memory-get");
     group.bench_function("renraku", |b| {
-        b.to_async(&rt).iter(|| async { repo.get(big_case, id).await.expect("get") })
+        b.to_async(&rt).iter(|| async { repo.get(big_case, id, &actor()).await.expect("get") })
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { bare.get(big_case, bare_id).expect("get") })
     });
     group.finish();
 
-    let ours_page = rt.block_on(repo.list(big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+    let ours_page =
+        rt.block_on(repo.list(big_case, PageRequest::first(PageLimit::MAX), &actor())).expect("list").items;
     let page = |items: &[Contact]| PageRequest::after(middle(items), PageLimit::DEFAULT);
     let (our_request, their_request) = (page(&ours_page), page(&bare_ids));
     let mut group = c.benchmark_group("memory-list_50_of_10000");
     group.bench_function("renraku", |b| {
-        b.to_async(&rt).iter(|| async { repo.list(big_case, our_request).await.expect("list") });
+        b.to_async(&rt).iter(|| async { repo.list(big_case, our_request, &actor()).await.expect("list") });
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { bare.list(big_case, their_request) })
@@ -222,8 +223,10 @@ fn bench_reads(c: &mut Criterion) {
     let mut group = c.benchmark_group("memory-find_phone_in_100000");
     group.bench_function("renraku", |b| {
         b.to_async(&rt).iter(|| async {
-            let found =
-                repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
+            let found = repo
+                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
+                .await
+                .expect("find");
             assert!(!found.items.is_empty());
             found
         });
@@ -247,7 +250,7 @@ fn bench_reads(c: &mut Criterion) {
                     move |n| {
                         runtime().block_on(async {
                             for _ in 0..n {
-                                black_box(repo.get(&big_case, id).await.expect("get"));
+                                black_box(repo.get(&big_case, id, &actor()).await.expect("get"));
                             }
                         });
                     }

@@ -376,20 +376,21 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     });
     println!("seeded 110,000 contacts in {:.1?}", started.elapsed());
 
-    let all = rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX))).expect("list").items;
+    let all =
+        rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor())).expect("list").items;
     let id = all[123].id;
     let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
 
     let mut group = c.benchmark_group("postgres-get");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { repo.get(&big_case, id).await.expect("get") })
+        b.to_async(rt).iter(|| async { repo.get(&big_case, id, &actor()).await.expect("get") })
     });
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.get(&big_case, id).await }));
     group.finish();
 
     let mut group = c.benchmark_group("postgres-list_50_of_10000");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { repo.list(&big_case, page).await.expect("list") });
+        b.to_async(rt).iter(|| async { repo.list(&big_case, page, &actor()).await.expect("list") });
     });
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.list(&big_case, page).await }));
     group.finish();
@@ -398,8 +399,10 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     let mut group = c.benchmark_group("postgres-find_phone_in_100000");
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async {
-            let found =
-                repo.find(ContactQuery::Phone(query.clone()), PageRequest::default()).await.expect("find");
+            let found = repo
+                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
+                .await
+                .expect("find");
             assert!(found.items.len() >= 2);
             black_box(found)
         });

@@ -2,13 +2,20 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::access::{Role, Roles};
 use crate::error::{Error, IdKind};
 
-/// Who performs a change: the host application's id of its user.
+/// Who acts: the host application's id of its user, and the [`Role`]s the host grants it.
 ///
-/// Every mutation takes an actor, and contacts and audit events record it. An actor id is
+/// Every operation takes an actor; contacts and audit events record its id. The roles are
+/// for an [`AccessPolicy`](crate::access::AccessPolicy) such as
+/// [`RoleBasedPolicy`](crate::access::RoleBasedPolicy): they are never stored, and two
+/// actors with the same id are equal whatever their roles. An actor id is
 /// 1 to 256 characters without control, invisible or text-reordering characters (the text
 /// policy of [`validation`](crate::validation)); it should be an opaque user id, not a name
 /// or an email address, because audit trails are kept after contact data is erased.
@@ -16,14 +23,20 @@ use crate::error::{Error, IdKind};
 /// ```
 /// use renraku_core::Actor;
 ///
-/// let actor = Actor::new("user-17")?;
+/// use renraku_core::access::Role;
+///
+/// let actor = Actor::new("user-17")?.with_roles([Role::Reader, Role::Editor]);
 /// assert_eq!(actor.as_str(), "user-17");
+/// assert!(actor.roles().contains(Role::Editor));
+/// assert_eq!(actor, Actor::new("user-17")?, "the same person");
 /// assert!(Actor::new("").is_err());
 /// # Ok::<(), renraku_core::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Actor(String);
+#[derive(Clone)]
+pub struct Actor {
+    id: String,
+    roles: Roles,
+}
 
 impl Actor {
     /// The longest actor id accepted, in characters.
@@ -41,25 +54,81 @@ impl Actor {
         if blank || id.chars().count() > Self::MAX_LEN || policy.is_err() {
             return Err(Error::InvalidId { kind: IdKind::Actor });
         }
-        Ok(Self(id))
+        Ok(Self { id, roles: Roles::NONE })
+    }
+
+    /// The actor with `roles` (replacing any it had).
+    #[must_use]
+    pub fn with_roles(mut self, roles: impl IntoIterator<Item = Role>) -> Self {
+        self.roles = roles.into_iter().collect();
+        self
     }
 
     /// The actor's id.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.id
+    }
+
+    /// The roles the host granted the actor.
+    #[must_use]
+    pub fn roles(&self) -> Roles {
+        self.roles
+    }
+
+    /// The actor as records keep it: the id, without roles.
+    #[must_use]
+    pub fn as_recorded(&self) -> Self {
+        Self { id: self.id.clone(), roles: Roles::NONE }
+    }
+}
+
+impl PartialEq for Actor {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Actor {}
+
+impl PartialOrd for Actor {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Actor {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.id.cmp(&other.id)
+    }
+}
+
+impl Hash for Actor {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
     }
 }
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.id)
     }
 }
 
 impl fmt::Debug for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Actor({:?})", self.0)
+        if self.roles.is_empty() {
+            write!(f, "Actor({:?})", self.id)
+        } else {
+            write!(f, "Actor({:?}, {:?})", self.id, self.roles)
+        }
+    }
+}
+
+/// The id only: roles are never stored.
+impl Serialize for Actor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.id)
     }
 }
 

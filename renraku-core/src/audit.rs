@@ -10,7 +10,8 @@ use crate::actor::Actor;
 use crate::contact::{ContactField, UnknownName};
 use crate::id::{AuditEventId, CaseId, ContactId};
 
-/// A record of one change to the contact data of a case.
+/// A record of one change to the contact data of a case (or, with read audit, of one look
+/// at it).
 ///
 /// It names the fields that changed, never their values, so it can be kept, logged or sent
 /// to an audit sink after the contact data itself is erased. Every mutation of a
@@ -22,14 +23,16 @@ pub struct AuditEvent {
     pub id: AuditEventId,
     /// The case that changed.
     pub case_id: CaseId,
-    /// The contact that changed; `None` for [`AuditAction::CaseErased`].
+    /// The contact that changed (or was viewed); `None` for an action on a whole case or
+    /// across cases.
     pub contact_id: Option<ContactId>,
     /// What happened.
     pub action: AuditAction,
     /// Who did it.
     pub actor: Actor,
     /// The names of the fields that changed, in [`ContactField::ALL`] order: for a create the
-    /// fields that were given, for a delete the fields that had a value.
+    /// fields that were given, for a delete the fields that had a value, for a search the
+    /// fields searched by.
     pub changed_fields: Vec<ContactField>,
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -55,13 +58,40 @@ pub enum AuditAction {
     Deleted,
     /// All contacts of a case were erased.
     CaseErased,
+    /// A contact was read (read audit).
+    Viewed,
+    /// The contacts of a case were listed (read audit).
+    Listed,
+    /// Contacts were searched across cases (read audit): the event's case is
+    /// [`CaseId::across_cases`](crate::CaseId::across_cases) and its fields name what was
+    /// searched by, never the searched value.
+    Searched,
+    /// A contact was erased because it was not changed within the retention period.
+    Purged,
+    /// A contact was exported with its audit trail (a person's right of access).
+    Exported,
+    /// A contact was erased on request, with the other records of the same person (the
+    /// right to erasure).
+    Erased,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 4] = [Self::Created, Self::Updated, Self::Deleted, Self::CaseErased];
+    pub const ALL: [Self; 10] = [
+        Self::Created,
+        Self::Updated,
+        Self::Deleted,
+        Self::CaseErased,
+        Self::Viewed,
+        Self::Listed,
+        Self::Searched,
+        Self::Purged,
+        Self::Exported,
+        Self::Erased,
+    ];
 
-    /// The action's name: `created`, `updated`, `deleted` or `case_erased`.
+    /// The action's name: `created`, `updated`, `deleted`, `case_erased`, `viewed`,
+    /// `listed`, `searched`, `purged`, `exported` or `erased`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +99,12 @@ impl AuditAction {
             Self::Updated => "updated",
             Self::Deleted => "deleted",
             Self::CaseErased => "case_erased",
+            Self::Viewed => "viewed",
+            Self::Listed => "listed",
+            Self::Searched => "searched",
+            Self::Purged => "purged",
+            Self::Exported => "exported",
+            Self::Erased => "erased",
         }
     }
 }

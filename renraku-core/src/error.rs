@@ -49,6 +49,16 @@ pub enum Error {
         current: u64,
     },
 
+    /// The repository's [`AccessPolicy`](crate::access::AccessPolicy) does not allow the
+    /// actor this action here. Nothing was read or stored.
+    #[error("{action} is not allowed {}", scope_phrase(case_id.as_ref()))]
+    Denied {
+        /// What the actor tried to do.
+        action: crate::access::Action,
+        /// The case, or `None` for an action across cases.
+        case_id: Option<CaseId>,
+    },
+
     /// A string that should have been an identifier (or a page cursor) is not one.
     #[error("invalid {kind}")]
     InvalidId {
@@ -81,6 +91,12 @@ impl Error {
         Self::NotFound { case_id: case_id.clone(), contact_id: Some(contact_id) }
     }
 
+    /// The [`Error::Denied`] for `action` in `scope`.
+    #[must_use]
+    pub fn denied(action: crate::access::Action, scope: crate::access::Scope<'_>) -> Self {
+        Self::Denied { action, case_id: scope.case().cloned() }
+    }
+
     /// The [`Error::NotFound`] for a case without contacts.
     #[must_use]
     pub fn case_not_found(case_id: &CaseId) -> Self {
@@ -107,6 +123,13 @@ fn not_found_message(case_id: &CaseId, contact_id: Option<&ContactId>) -> String
     match contact_id {
         Some(id) => format!("contact {id} not found in case {case_id}"),
         None => format!("no contact data found for case {case_id}"),
+    }
+}
+
+fn scope_phrase(case_id: Option<&CaseId>) -> String {
+    match case_id {
+        Some(case) => format!("in case {case}"),
+        None => "across cases".to_owned(),
     }
 }
 

@@ -49,7 +49,31 @@ impl CaseId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The pseudo-case of what is done across cases (searches, with read audit on): its
+    /// audit trail holds them. It is `*`, which no case id can be, so it never meets a
+    /// host's case; it parses only from serde (audit events carry it), not from text.
+    ///
+    /// ```
+    /// use renraku_core::CaseId;
+    ///
+    /// assert!(CaseId::across_cases().is_across_cases());
+    /// assert!("*".parse::<CaseId>().is_err());
+    /// ```
+    #[must_use]
+    pub fn across_cases() -> Self {
+        Self(ACROSS_CASES.to_owned())
+    }
+
+    /// Whether this is [`CaseId::across_cases`].
+    #[must_use]
+    pub fn is_across_cases(&self) -> bool {
+        self.0 == ACROSS_CASES
+    }
 }
+
+/// The text of [`CaseId::across_cases`].
+const ACROSS_CASES: &str = "*";
 
 impl FromStr for CaseId {
     type Err = Error;
@@ -88,6 +112,9 @@ impl fmt::Debug for CaseId {
 impl<'de> Deserialize<'de> for CaseId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let id = String::deserialize(deserializer)?;
+        if id == ACROSS_CASES {
+            return Ok(Self::across_cases());
+        }
         Self::new(id).map_err(serde::de::Error::custom)
     }
 }

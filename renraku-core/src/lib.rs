@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod access;
 mod actor;
 mod audit;
 mod case;
@@ -60,6 +61,7 @@ mod error;
 mod id;
 mod page;
 pub mod plan;
+mod privacy;
 mod repository;
 mod search;
 #[cfg(feature = "testkit")]
@@ -73,8 +75,14 @@ pub use contact::{Contact, ContactField, ContactPatch, FieldKind, FieldPatch, Ne
 pub use error::{BoxError, Error, IdKind, Result};
 pub use id::{AuditEventId, CaseId, ContactId};
 pub use page::{Cursor, Page, PageLimit, PageRequest};
+pub use privacy::{ContactRef, PersonRecord, Purged};
 #[cfg(feature = "mock")]
 pub use repository::MockContactRepository;
 pub use repository::{ContactRepository, ContactRepositoryExt};
+
+/// The attribute macro that implementations of [`ContactRepository`] and
+/// [`AccessPolicy`](access::AccessPolicy) use (from the `async-trait` crate), re-exported
+/// so that a host implementing them needs no dependency of its own.
+pub use async_trait::async_trait;
 pub use search::{ContactQuery, SearchKey, SearchKeys};
 pub use validation::{CheckedPatch, ContactDraft, FieldError, PhoneRegion, Rules, ValidationErrors};

@@ -34,7 +34,7 @@ use crate::audit::{AuditAction, AuditEvent};
 use crate::contact::{Contact, ContactField, FieldPatch, NewContact};
 use crate::error::Error;
 use crate::id::{AuditEventId, CaseId, ContactId};
-use crate::search::SearchKeys;
+use crate::search::{SearchKey, SearchKeys};
 use crate::validation::{
     CheckedPatch, ContactDraft, FieldError, Rules, ValidationErrors, code, empty_contact,
 };
@@ -175,7 +175,7 @@ pub fn update(
         )))
     })?;
     next.updated_at = at;
-    next.updated_by = actor.clone();
+    next.updated_by = actor.as_recorded();
     let event = event(&next.case_id, Some(next.id), AuditAction::Updated, actor, changed, at);
     Ok(Some(ContactChange::new(next, event)))
 }
@@ -187,8 +187,31 @@ pub fn update(
 /// [`Error::Conflict`] if `expected` is stale.
 pub fn delete(current: &Contact, expected: Option<u64>, actor: &Actor) -> Result<AuditEvent, Error> {
     check_version(current, expected)?;
-    let changed = current.present_fields().collect();
-    Ok(event(&current.case_id, Some(current.id), AuditAction::Deleted, actor, changed, now()))
+    Ok(removal(current, AuditAction::Deleted, actor))
+}
+
+/// The audit event of purging a contact after the retention period: like a delete, it
+/// names the fields that had a value.
+#[must_use]
+pub fn purged(current: &Contact, actor: &Actor) -> AuditEvent {
+    removal(current, AuditAction::Purged, actor)
+}
+
+/// The audit event of erasing a contact on request (the right to erasure).
+#[must_use]
+pub fn erased(current: &Contact, actor: &Actor) -> AuditEvent {
+    removal(current, AuditAction::Erased, actor)
+}
+
+/// The audit event of exporting a contact with its trail (the right of access).
+#[must_use]
+pub fn exported(contact: &Contact, actor: &Actor) -> AuditEvent {
+    removal(contact, AuditAction::Exported, actor)
+}
+
+fn removal(current: &Contact, action: AuditAction, actor: &Actor) -> AuditEvent {
+    let fields = current.present_fields().collect();
+    event(&current.case_id, Some(current.id), action, actor, fields, now())
 }
 
 /// The audit event of erasing `erased` contacts of a case; `None` when there was nothing to
@@ -196,6 +219,30 @@ pub fn delete(current: &Contact, expected: Option<u64>, actor: &Actor) -> Result
 #[must_use]
 pub fn erase(case_id: &CaseId, erased: u64, actor: &Actor) -> Option<AuditEvent> {
     (erased > 0).then(|| event(case_id, None, AuditAction::CaseErased, actor, Vec::new(), now()))
+}
+
+/// The read-audit event of viewing a contact.
+#[must_use]
+pub fn viewed(case_id: &CaseId, id: ContactId, actor: &Actor) -> AuditEvent {
+    event(case_id, Some(id), AuditAction::Viewed, actor, Vec::new(), now())
+}
+
+/// The read-audit event of listing the contacts of a case.
+#[must_use]
+pub fn listed(case_id: &CaseId, actor: &Actor) -> AuditEvent {
+    event(case_id, None, AuditAction::Listed, actor, Vec::new(), now())
+}
+
+/// The read-audit event of a search across cases: in the trail of
+/// [`CaseId::across_cases`], naming the fields searched by, never the searched value.
+#[must_use]
+pub fn searched(key: &SearchKey, actor: &Actor) -> AuditEvent {
+    let fields = match key {
+        SearchKey::Phone(_) => vec![ContactField::Phone],
+        SearchKey::Email(_) => vec![ContactField::Email],
+        SearchKey::NamePrefix(_) => vec![ContactField::FirstName, ContactField::LastName],
+    };
+    event(&CaseId::across_cases(), None, AuditAction::Searched, actor, fields, now())
 }
 
 fn event(
@@ -211,7 +258,7 @@ fn event(
         case_id: case_id.clone(),
         contact_id,
         action,
-        actor: actor.clone(),
+        actor: actor.as_recorded(),
         changed_fields,
         at,
     }

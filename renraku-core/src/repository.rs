@@ -4,6 +4,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
@@ -12,6 +13,7 @@ use crate::contact::{Contact, ContactPatch, NewContact};
 use crate::error::Error;
 use crate::id::{CaseId, ContactId};
 use crate::page::{Page, PageLimit, PageRequest};
+use crate::privacy::{ContactRef, PersonRecord, Purged};
 use crate::search::ContactQuery;
 
 /// Stores the contacts of cases, with their audit trail.
@@ -43,6 +45,16 @@ use crate::search::ContactQuery;
 ///   cursors: walking all pages returns every item that existed throughout exactly once,
 ///   even while items are added.
 /// - **Privacy.** Errors, logs and `Debug` output never contain personal values.
+/// - **Actors.** Every operation names who acts. Mutations record the actor's id (never
+///   its roles). Backends may record reads too (read audit, opt-in in their builders):
+///   viewing a contact, listing a case and searching are then audit events
+///   ([`AuditAction::Viewed`](crate::AuditAction::Viewed) and the like) that name the
+///   kind of search, never the searched value; searches land in the trail of
+///   [`CaseId::across_cases`](crate::CaseId::across_cases).
+/// - **Access.** A repository does not decide who may do what: wrap it in a
+///   [`PolicyRepository`](crate::access::PolicyRepository) with the host's
+///   [`AccessPolicy`](crate::access::AccessPolicy), which is asked once before every
+///   operation; a denial is [`Error::Denied`] and touches nothing.
 ///
 /// # Example
 ///
@@ -54,8 +66,8 @@ use crate::search::ContactQuery;
 ///     let clerk = Actor::new("clerk-7")?;
 ///     let input = NewContact { first_name: Some("Ada".into()), ..NewContact::default() };
 ///     let created = repo.create(&case, input, &clerk).await?;
-///     assert_eq!(repo.get(&case, created.id).await?, created);
-///     Ok(repo.list(&case, PageRequest::default()).await?.items.len())
+///     assert_eq!(repo.get(&case, created.id, &clerk).await?, created);
+///     Ok(repo.list(&case, PageRequest::default(), &clerk).await?.items.len())
 /// }
 /// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -85,13 +97,13 @@ pub trait ContactRepository: Debug + Send + Sync {
     ///
     /// # Errors
     /// [`Error::NotFound`] if the case has no such contact; [`Error::Backend`].
-    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error>;
+    async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error>;
 
     /// A page of the contacts of a case, oldest first. An unknown case is an empty page.
     ///
     /// # Errors
     /// [`Error::Backend`].
-    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error>;
+    async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error>;
 
     /// Applies a patch to a contact and returns its new state (its current state if nothing
     /// changed).
@@ -136,13 +148,19 @@ pub trait ContactRepository: Debug + Send + Sync {
     ///
     /// # Errors
     /// [`Error::NotFound`] if the case has no contacts; [`Error::Backend`].
-    async fn case(&self, case_id: &CaseId) -> Result<Case, Error>;
+    async fn case(&self, case_id: &CaseId, actor: &Actor) -> Result<Case, Error>;
 
-    /// A page of the audit trail of a case, oldest first.
+    /// A page of the audit trail of a case, oldest first;
+    /// [`CaseId::across_cases`](crate::CaseId::across_cases) for what was done across cases.
     ///
     /// # Errors
     /// [`Error::Backend`].
-    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error>;
+    async fn audit_trail(
+        &self,
+        case_id: &CaseId,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<AuditEvent>, Error>;
 
     /// Finds contacts across all cases by phone, email or name prefix, oldest first.
     ///
@@ -151,7 +169,50 @@ pub trait ContactRepository: Debug + Send + Sync {
     ///
     /// # Errors
     /// [`Error::Validation`] for a blank or invalid query; [`Error::Backend`].
-    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error>;
+    async fn find(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<Contact>, Error>;
+
+    /// Erases up to `limit` contacts that have not changed since `changed_before`, across
+    /// cases, each with an [`AuditAction::Purged`](crate::AuditAction::Purged) event: the
+    /// retention period, applied. Call it again while [`Purged::more`] says so.
+    ///
+    /// Safe to run from several processes at once: no contact is purged twice, and a contact
+    /// changed after `changed_before` is never touched, even while the call runs.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error>;
+
+    /// A page of the contacts across cases that match `query` (as [`find`](Self::find)),
+    /// each with its whole audit trail, for a person's right of access. Every exported
+    /// contact gets an [`AuditAction::Exported`](crate::AuditAction::Exported) event.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a blank or invalid query; [`Error::Backend`].
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error>;
+
+    /// Erases the selected contacts across cases, each with an
+    /// [`AuditAction::Erased`](crate::AuditAction::Erased) event, atomically per case (all
+    /// selected contacts of a case, or none of them); contacts that no longer exist are
+    /// skipped. Returns how many were erased.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] (cases already done stay done).
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error>;
 }
 
 /// Implements [`ContactRepository`] for a pointer type by forwarding every method.
@@ -174,12 +235,12 @@ macro_rules! forward_repository {
                 (**self).create_many(case_id, inputs, actor).await
             }
 
-            async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
-                (**self).get(case_id, id).await
+            async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
+                (**self).get(case_id, id, actor).await
             }
 
-            async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
-                (**self).list(case_id, page).await
+            async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
+                (**self).list(case_id, page, actor).await
             }
 
             async fn update(
@@ -207,16 +268,38 @@ macro_rules! forward_repository {
                 (**self).erase_case(case_id, actor).await
             }
 
-            async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
-                (**self).case(case_id).await
+            async fn case(&self, case_id: &CaseId, actor: &Actor) -> Result<Case, Error> {
+                (**self).case(case_id, actor).await
             }
 
-            async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
-                (**self).audit_trail(case_id, page).await
+            async fn audit_trail(
+                &self,
+                case_id: &CaseId,
+                page: PageRequest,
+                actor: &Actor,
+            ) -> Result<Page<AuditEvent>, Error> {
+                (**self).audit_trail(case_id, page, actor).await
             }
 
-            async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
-                (**self).find(query, page).await
+            async fn find(&self, query: ContactQuery, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
+                (**self).find(query, page, actor).await
+            }
+
+            async fn purge(&self, changed_before: DateTime<Utc>, limit: PageLimit, actor: &Actor) -> Result<Purged, Error> {
+                (**self).purge(changed_before, limit, actor).await
+            }
+
+            async fn export_person(
+                &self,
+                query: ContactQuery,
+                page: PageRequest,
+                actor: &Actor,
+            ) -> Result<Page<PersonRecord>, Error> {
+                (**self).export_person(query, page, actor).await
+            }
+
+            async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+                (**self).erase_person(selection, actor).await
             }
         }
     };
@@ -238,10 +321,10 @@ forward_repository!(
 /// Conveniences built on [`ContactRepository`]'s primitives, for every implementation.
 ///
 /// ```
-/// use renraku_core::{CaseId, ContactRepository, ContactRepositoryExt};
+/// use renraku_core::{Actor, CaseId, ContactRepository, ContactRepositoryExt};
 ///
-/// async fn count(repo: &dyn ContactRepository, case: &CaseId) -> renraku_core::Result<usize> {
-///     Ok(repo.list_all(case).await?.len())
+/// async fn count(repo: &dyn ContactRepository, case: &CaseId, clerk: &Actor) -> renraku_core::Result<usize> {
+///     Ok(repo.list_all(case, clerk).await?.len())
 /// }
 /// ```
 #[async_trait]
@@ -250,8 +333,8 @@ pub trait ContactRepositoryExt: ContactRepository {
     ///
     /// # Errors
     /// As [`ContactRepository::list`].
-    async fn list_all(&self, case_id: &CaseId) -> Result<Vec<Contact>, Error> {
-        let pages = PageRequest::first(PageLimit::MAX).walk(|page| self.list(case_id, page)).await?;
+    async fn list_all(&self, case_id: &CaseId, actor: &Actor) -> Result<Vec<Contact>, Error> {
+        let pages = PageRequest::first(PageLimit::MAX).walk(|page| self.list(case_id, page, actor)).await?;
         Ok(pages.concat())
     }
 
@@ -259,8 +342,9 @@ pub trait ContactRepositoryExt: ContactRepository {
     ///
     /// # Errors
     /// As [`ContactRepository::audit_trail`].
-    async fn audit_trail_all(&self, case_id: &CaseId) -> Result<Vec<AuditEvent>, Error> {
-        let pages = PageRequest::first(PageLimit::MAX).walk(|page| self.audit_trail(case_id, page)).await?;
+    async fn audit_trail_all(&self, case_id: &CaseId, actor: &Actor) -> Result<Vec<AuditEvent>, Error> {
+        let pages =
+            PageRequest::first(PageLimit::MAX).walk(|page| self.audit_trail(case_id, page, actor)).await?;
         Ok(pages.concat())
     }
 }

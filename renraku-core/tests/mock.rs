@@ -40,7 +40,7 @@ async fn rename(
     last_name: &str,
     actor: &Actor,
 ) -> Result<RenameOutcome, Error> {
-    let contact = match repo.get(case, id).await {
+    let contact = match repo.get(case, id, actor).await {
         Ok(contact) => contact,
         Err(Error::NotFound { .. }) => return Ok(RenameOutcome::NoSuchContact),
         Err(other) => return Err(other),
@@ -59,7 +59,7 @@ async fn rename(
 
 /// How many contacts a case has, or 0 for a case without contacts: takes any repository.
 async fn contact_count(repo: impl ContactRepository) -> Result<u64, Error> {
-    match repo.case(&case()).await {
+    match repo.case(&case(), &clerk()).await {
         Ok(case) => Ok(case.contact_count),
         Err(Error::NotFound { .. }) => Ok(0),
         Err(other) => Err(other),
@@ -100,9 +100,9 @@ fn mock_get(id: ContactId, answer: Result<Contact, Error>) -> MockContactReposit
     let mut repo = MockContactRepository::new();
     let mut answer = Some(answer);
     repo.expect_get()
-        .withf(move |case_id, got| case_id.as_str() == "42" && *got == id)
+        .withf(move |case_id, got, _actor| case_id.as_str() == "42" && *got == id)
         .times(1)
-        .returning(move |_, _| answer.take().expect("get is expected once"));
+        .returning(move |_, _, _| answer.take().expect("get is expected once"));
     repo
 }
 
@@ -220,7 +220,7 @@ async fn rename_passes_validation_errors_on() {
 
 fn mock_case(count: u64) -> MockContactRepository {
     let mut repo = MockContactRepository::new();
-    repo.expect_case().withf(|case_id| case_id.as_str() == "42").times(1).returning(move |case_id| {
+    repo.expect_case().withf(|case_id, _| case_id.as_str() == "42").times(1).returning(move |case_id, _| {
         Ok(Case {
             id: case_id.clone(),
             contact_count: count,
@@ -235,7 +235,7 @@ fn mock_case(count: u64) -> MockContactRepository {
 async fn mock_works_as_arc_dyn_repository() {
     let repo: Arc<dyn ContactRepository> = Arc::new(mock_case(3));
     let shared = Arc::clone(&repo);
-    let task = tokio::spawn(async move { shared.case(&case()).await.map(|c| c.contact_count) });
+    let task = tokio::spawn(async move { shared.case(&case(), &clerk()).await.map(|c| c.contact_count) });
     assert_eq!(task.await.unwrap().unwrap(), 3);
 
     // And through the `Arc<T>` forwarding impl, as `impl ContactRepository`.
@@ -253,7 +253,7 @@ async fn mock_works_through_the_reference_and_box_forwarding_impls() {
     assert_eq!(contact_count(boxed).await.unwrap(), 7);
 
     let mut missing = MockContactRepository::new();
-    missing.expect_case().times(1).returning(|case_id| Err(Error::case_not_found(case_id)));
+    missing.expect_case().times(1).returning(|case_id, _| Err(Error::case_not_found(case_id)));
     assert_eq!(contact_count(&missing).await.unwrap(), 0);
 }
 
@@ -262,5 +262,5 @@ async fn mock_works_through_the_reference_and_box_forwarding_impls() {
 fn an_unexpected_call_fails_the_test() {
     let repo = MockContactRepository::new();
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let _ = runtime.block_on(repo.case(&case()));
+    let _ = runtime.block_on(repo.case(&case(), &clerk()));
 }

@@ -13,7 +13,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use renraku_core::validation::{code, max_chars, normalize};
+use renraku_core::validation::{code, max_chars, normalize, normalize_field};
 use renraku_core::{
     Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, Error, FieldPatch, NewContact, Rules,
     SearchKey, plan,
@@ -456,7 +456,17 @@ fn assert_normalized(field: ContactField, value: &str) -> Result<(), TestCaseErr
     prop_assert!(!value.is_empty(), "{field} is empty");
     prop_assert_eq!(value.trim(), value, "{} is not trimmed", field);
     prop_assert!(is_nfc(value), "{field} is not NFC: {value:?}");
-    prop_assert!(!value.chars().any(char::is_control), "{field} has a control character: {value:?}");
+    // Only a multi-line field (the address) keeps line breaks, as `\n` between trimmed,
+    // non-empty lines.
+    let multi_line = field.kind() == renraku_core::FieldKind::MultiLine;
+    let control = |c: char| c.is_control() && !(multi_line && c == '\n');
+    prop_assert!(!value.chars().any(control), "{field} has a control character: {value:?}");
+    for line in value.split('\n') {
+        prop_assert!(
+            !line.is_empty() && line.trim() == line,
+            "{field} has a blank or untrimmed line: {value:?}"
+        );
+    }
     let len = value.chars().count();
     prop_assert!(len <= max_chars(field), "{field} has {len} characters: {value:?}");
     Ok(())
@@ -532,11 +542,13 @@ fn accepted_patches_are_normalized() {
             match (value, checked.field(field)) {
                 (None, FieldPatch::Keep) | (Some(None), FieldPatch::Clear) => {}
                 (Some(Some(input)), FieldPatch::Set(normalized)) => {
-                    prop_assert_eq!(normalize(input), Some(normalized.clone()));
+                    prop_assert_eq!(normalize_field(field, input), Some(normalized.clone()));
                     assert_normalized(field, normalized)?;
                 }
                 // Blank means absent: setting a blank value clears the field.
-                (Some(Some(input)), FieldPatch::Clear) => prop_assert!(normalize(input).is_none()),
+                (Some(Some(input)), FieldPatch::Clear) => {
+                    prop_assert!(normalize_field(field, input).is_none())
+                }
                 (input, checked) => prop_assert!(false, "{field}: {input:?} became {checked:?}"),
             }
         }
@@ -661,7 +673,13 @@ fn certainly_invalid(field: ContactField) -> BoxedStrategy<String> {
     let control =
         (string_of(interesting_char(), 0..=20), ranges(CONTROLS), string_of(interesting_char(), 0..=20))
             // Never at either end, where trimming would remove a control that is white space.
-            .prop_map(|(a, c, b)| format!("{MARKER}-{a}{c}{b}x"));
+            .prop_map(|(a, c, b)| format!("{MARKER}-{a}{c}{b}x"))
+            // A line break is no error in a multi-line field.
+            .prop_filter("a control other than a line break", move |value| {
+                let normalized = normalize_field(field, value).unwrap_or_default();
+                field.kind() != renraku_core::FieldKind::MultiLine
+                    || normalized.chars().any(|c| c.is_control() && c != '\n')
+            });
     let specific = match field {
         ContactField::FirstName | ContactField::LastName => {
             let bad = one_of(&['0', '7', '٣', '<', '>', ';', '@', '/', '_', '!', '&', '"', '+']);

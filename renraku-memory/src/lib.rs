@@ -8,6 +8,8 @@
 //! - in the unit tests of a host application, as a real store that needs no setup.
 //!
 //! It is cheap to clone: clones share one store. Reads run in parallel; writes take turns.
+//! With [read audit](MemoryContactRepository::with_read_audit) on, reads are recorded as
+//! audit events too.
 //!
 //! # Embedding
 //!
@@ -26,7 +28,7 @@
 //! let input = NewContact { last_name: Some("Nguyễn".into()), phone: Some("030 1234567".into()), ..NewContact::default() };
 //! let contact = repo.create(&case, input, &clerk).await?;
 //! assert_eq!(contact.phone_e164.as_deref(), Some("+49301234567"));
-//! assert_eq!(repo.list(&case, PageRequest::default()).await?.items, [contact]);
+//! assert_eq!(repo.list(&case, PageRequest::default(), &clerk).await?.items, [contact]);
 //! # Ok(())
 //! # }
 //! ```
@@ -48,7 +50,7 @@
 //! let repo = MemoryContactRepository::new();
 //! let case = CaseId::new("7")?;
 //! register_reporter(&repo, &case, "reporter@example.org").await?;
-//! assert_eq!(repo.case(&case).await?.contact_count, 1);
+//! assert_eq!(repo.case(&case, &Actor::new("test")?).await?.contact_count, 1);
 //! assert!(register_reporter(&repo, &case, "not an email").await.is_err());
 //! # Ok(())
 //! # }
@@ -62,10 +64,12 @@ use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
     Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
+    ContactRef, ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged,
+    Rules, SearchKey, SearchKeys,
 };
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
@@ -79,6 +83,7 @@ pub struct MemoryContactRepository {
 #[derive(Default)]
 struct Shared {
     rules: Rules,
+    read_audit: bool,
     store: RwLock<Store>,
 }
 
@@ -92,7 +97,32 @@ impl MemoryContactRepository {
     /// An empty store that validates with `rules`.
     #[must_use]
     pub fn with_rules(rules: Rules) -> Self {
-        Self { shared: Arc::new(Shared { rules, store: RwLock::default() }) }
+        Self { shared: Arc::new(Shared { rules, read_audit: false, store: RwLock::default() }) }
+    }
+
+    /// The same store (empty, as a new one is) that also records reads as audit events:
+    /// viewing a contact, listing a case, searching across cases. A read then takes the
+    /// store's write lock, so reads no longer run in parallel.
+    ///
+    /// ```
+    /// # use renraku_core::{Actor, AuditAction, CaseId, ContactRepository, ContactRepositoryExt, NewContact, PageRequest};
+    /// # use renraku_memory::MemoryContactRepository;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> renraku_core::Result<()> {
+    /// let repo = MemoryContactRepository::new().with_read_audit(true);
+    /// let (case, clerk) = (CaseId::new("7")?, Actor::new("clerk")?);
+    /// let input = NewContact { first_name: Some("Ada".into()), ..NewContact::default() };
+    /// let ada = repo.create(&case, input, &clerk).await?;
+    /// repo.get(&case, ada.id, &clerk).await?;
+    /// let actions: Vec<_> = repo.audit_trail_all(&case, &clerk).await?.iter().map(|e| e.action).collect();
+    /// assert_eq!(actions, [AuditAction::Created, AuditAction::Viewed]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_read_audit(self, read_audit: bool) -> Self {
+        let rules = self.shared.rules.clone();
+        Self { shared: Arc::new(Shared { rules, read_audit, store: RwLock::default() }) }
     }
 
     /// The rules this store validates with.
@@ -178,6 +208,21 @@ impl Store {
         }
         self.record(event);
         contact
+    }
+
+    /// Removes a contact and records the event `event` makes of it; `false` if there was no
+    /// such contact.
+    fn remove_recorded(
+        &mut self,
+        case_id: &CaseId,
+        id: ContactId,
+        event: impl FnOnce(&Contact) -> AuditEvent,
+    ) -> bool {
+        let Ok(contact) = self.contact(case_id, id) else { return false };
+        let event = event(contact);
+        self.remove(case_id, id);
+        self.record(event);
+        true
     }
 
     fn remove(&mut self, case_id: &CaseId, id: ContactId) {
@@ -269,11 +314,20 @@ impl ContactRepository for MemoryContactRepository {
         Ok(changes.into_iter().map(|change| store.put(change)).collect())
     }
 
-    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
-        self.read().contact(case_id, id).cloned()
+    async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
+        if !self.shared.read_audit {
+            return self.read().contact(case_id, id).cloned();
+        }
+        let mut store = self.write();
+        let contact = store.contact(case_id, id)?.clone();
+        store.record(plan::viewed(case_id, id, actor));
+        Ok(contact)
     }
 
-    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
+    async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
+        if self.shared.read_audit {
+            self.write().record(plan::listed(case_id, actor));
+        }
         let store = self.read();
         let Some(case) = store.cases.get(case_id) else { return Ok(Page::empty()) };
         let items = case
@@ -330,7 +384,7 @@ impl ContactRepository for MemoryContactRepository {
         Ok(erased)
     }
 
-    async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+    async fn case(&self, case_id: &CaseId, _actor: &Actor) -> Result<Case, Error> {
         let store = self.read();
         let data = store.cases.get(case_id).filter(|case| !case.contacts.is_empty());
         let (Some(data), Some(last_changed_at)) = (data, data.and_then(|case| case.last_changed_at)) else {
@@ -345,7 +399,12 @@ impl ContactRepository for MemoryContactRepository {
         })
     }
 
-    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+    async fn audit_trail(
+        &self,
+        case_id: &CaseId,
+        page: PageRequest,
+        _actor: &Actor,
+    ) -> Result<Page<AuditEvent>, Error> {
         let store = self.read();
         let Some(case) = store.cases.get(case_id) else { return Ok(Page::empty()) };
         let items = case
@@ -357,8 +416,16 @@ impl ContactRepository for MemoryContactRepository {
         Ok(Page::from_overfetch(items, page.limit, |e| *e.id.as_uuid()))
     }
 
-    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
+    async fn find(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<Contact>, Error> {
         let key = self.rules().check_query(query)?;
+        if self.shared.read_audit {
+            self.write().record(plan::searched(&key, actor));
+        }
         let store = self.read();
         let items = store
             .matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1)
@@ -367,5 +434,66 @@ impl ContactRepository for MemoryContactRepository {
             .cloned()
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+    }
+
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        let mut store = self.write();
+        // Oldest first, like the PostgreSQL backend, so a bounded call makes steady progress.
+        let mut due: Vec<(DateTime<Utc>, CaseId, ContactId)> = store
+            .cases
+            .iter()
+            .flat_map(|(case_id, case)| {
+                case.contacts.values().map(move |c| (c.updated_at, case_id.clone(), c.id))
+            })
+            .filter(|(updated_at, _, _)| *updated_at < changed_before)
+            .collect();
+        due.sort_unstable();
+        let more = due.len() > limit.get();
+        due.truncate(limit.get());
+        for (_, case_id, id) in &due {
+            store.remove_recorded(case_id, *id, |contact| plan::purged(contact, actor));
+        }
+        Ok(Purged { erased: due.len() as u64, more })
+    }
+
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        let key = self.rules().check_query(query)?;
+        let mut store = self.write();
+        let ids = store.matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1);
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some((case_id, _)) = store.locations.get(&id) else { continue };
+            let case_id = case_id.clone();
+            let contact = store.contact(&case_id, id)?.clone();
+            let trail =
+                store.cases[&case_id].audit.values().filter(|e| e.contact_id == Some(id)).cloned().collect();
+            records.push(PersonRecord { contact, trail });
+        }
+        let page = Page::from_overfetch(records, page.limit, |r| *r.contact.id.as_uuid());
+        for record in &page.items {
+            store.record(plan::exported(&record.contact, actor));
+        }
+        Ok(page)
+    }
+
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        let mut store = self.write();
+        let mut erased = 0;
+        for ContactRef { case_id, id } in selection {
+            if store.remove_recorded(&case_id, id, |contact| plan::erased(contact, actor)) {
+                erased += 1;
+            }
+        }
+        Ok(erased)
     }
 }

@@ -1,10 +1,10 @@
 //! The renraku conformance suite, on the in-memory store.
 
-use renraku_core::Rules;
+use renraku_core::testkit::Setup;
 use renraku_memory::MemoryContactRepository;
 
-async fn fresh(rules: Rules) -> MemoryContactRepository {
-    MemoryContactRepository::with_rules(rules)
+async fn fresh(setup: Setup) -> MemoryContactRepository {
+    MemoryContactRepository::with_rules(setup.rules).with_read_audit(setup.read_audit)
 }
 
 renraku_core::conformance_tests!(fresh);

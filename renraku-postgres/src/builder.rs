@@ -20,6 +20,7 @@ pub struct PgContactRepositoryBuilder {
     schema: String,
     statement_timeout: Duration,
     rules: Rules,
+    read_audit: bool,
 }
 
 impl PgContactRepository {
@@ -38,6 +39,7 @@ impl PgContactRepository {
             schema: DEFAULT_SCHEMA.to_owned(),
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
             rules: Rules::default(),
+            read_audit: false,
         }
     }
 }
@@ -63,6 +65,14 @@ impl PgContactRepositoryBuilder {
         self
     }
 
+    /// Records reads as audit events too (default off): viewing a contact, listing a case
+    /// and searching across cases, each in the same statement as the read, so a read
+    /// that returns data has its event. What it costs is in BENCHMARKS.md.
+    pub fn read_audit(mut self, read_audit: bool) -> Self {
+        self.read_audit = read_audit;
+        self
+    }
+
     /// Checks the options and builds the repository. It does not touch the database; call
     /// [`PgContactRepository::migrate`] before first use.
     ///
@@ -79,6 +89,7 @@ impl PgContactRepositoryBuilder {
             schema: self.schema,
             statement_timeout: self.statement_timeout,
             rules: self.rules,
+            read_audit: self.read_audit,
             sql,
             two_statements: AtomicBool::new(false),
         })))

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
+    ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged, Rules,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::instrument;
@@ -32,6 +33,7 @@ pub(crate) struct Inner {
     pub(crate) schema: String,
     pub(crate) statement_timeout: Duration,
     pub(crate) rules: Rules,
+    pub(crate) read_audit: bool,
     pub(crate) sql: Statements,
     /// Whether writes store the audit row with a statement of its own, one-phase on a
     /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
@@ -74,6 +76,12 @@ impl PgContactRepository {
 
     pub(crate) fn rules(&self) -> &Rules {
         &self.inner.rules
+    }
+
+    /// Whether reads are recorded as audit events.
+    #[must_use]
+    pub fn read_audit(&self) -> bool {
+        self.inner.read_audit
     }
 
     pub(crate) fn sql(&self) -> &Statements {
@@ -139,13 +147,13 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
-    async fn get(&self, case_id: &CaseId, id: ContactId) -> Result<Contact, Error> {
-        self.within(reads::get(self, case_id, id)).await
+    async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
+        self.within(reads::get(self, case_id, id, actor)).await
     }
 
     #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
-    async fn list(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<Contact>, Error> {
-        self.within(reads::list(self, case_id, page)).await
+    async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
+        self.within(reads::list(self, case_id, page, actor)).await
     }
 
     #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
@@ -177,18 +185,53 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
-    async fn case(&self, case_id: &CaseId) -> Result<Case, Error> {
+    async fn case(&self, case_id: &CaseId, _actor: &Actor) -> Result<Case, Error> {
         self.within(reads::case(self, case_id)).await
     }
 
     #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
-    async fn audit_trail(&self, case_id: &CaseId, page: PageRequest) -> Result<Page<AuditEvent>, Error> {
+    async fn audit_trail(
+        &self,
+        case_id: &CaseId,
+        page: PageRequest,
+        _actor: &Actor,
+    ) -> Result<Page<AuditEvent>, Error> {
         self.within(reads::audit_trail(self, case_id, page)).await
     }
 
     #[instrument(name = "renraku.find", skip_all)]
-    async fn find(&self, query: ContactQuery, page: PageRequest) -> Result<Page<Contact>, Error> {
-        self.within(reads::find(self, query, page)).await
+    async fn find(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<Contact>, Error> {
+        self.within(reads::find(self, query, page, actor)).await
+    }
+
+    #[instrument(name = "renraku.purge", skip_all)]
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        self.within(writes::purge(self, changed_before, limit, actor)).await
+    }
+
+    #[instrument(name = "renraku.export_person", skip_all)]
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        self.within(reads::export_person(self, query, page, actor)).await
+    }
+
+    #[instrument(name = "renraku.erase_person", skip_all, fields(count = selection.len()))]
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        self.within(writes::erase_person(self, selection, actor)).await
     }
 }
 

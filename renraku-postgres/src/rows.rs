@@ -4,8 +4,9 @@
 //! looking columns up by name costs a search per column and row, and pages read many rows.
 
 use renraku_core::{Actor, AuditEvent, AuditEventId, CaseId, Contact, ContactField, ContactId};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{Postgres, Row};
 
 use crate::error::PgError;
 use crate::sql::LEADING_COLUMNS;
@@ -43,7 +44,7 @@ pub(crate) fn event(row: &PgRow) -> Result<AuditEvent, PgError> {
     let changed_fields: Vec<String> = row.try_get(5)?;
     Ok(AuditEvent {
         id: AuditEventId::from_uuid(row.try_get(1)?),
-        case_id: CaseId::new(row.try_get::<String, _>(0)?).map_err(corrupt("case_id"))?,
+        case_id: event_case(row.try_get::<String, _>(0)?)?,
         contact_id: row.try_get::<Option<uuid::Uuid>, _>(2)?.map(ContactId::from_uuid),
         action: row.try_get::<String, _>(3)?.parse().map_err(corrupt("action"))?,
         actor: Actor::new(row.try_get::<String, _>(4)?).map_err(corrupt("actor"))?,
@@ -56,6 +57,12 @@ pub(crate) fn event(row: &PgRow) -> Result<AuditEvent, PgError> {
     })
 }
 
+/// The case of an event: a case id, or the pseudo-case of what was done across cases.
+fn event_case(stored: String) -> Result<CaseId, PgError> {
+    let across = CaseId::across_cases();
+    if stored == across.as_str() { Ok(across) } else { CaseId::new(stored).map_err(corrupt("case_id")) }
+}
+
 /// The names of changed fields, as stored in `changed_fields text[]`.
 pub(crate) fn field_names(fields: &[ContactField]) -> Vec<&'static str> {
     fields.iter().map(|f| f.name()).collect()
@@ -64,4 +71,18 @@ pub(crate) fn field_names(fields: &[ContactField]) -> Vec<&'static str> {
 /// A version as stored (`bigint`).
 pub(crate) fn version(v: u64) -> Result<i64, PgError> {
     i64::try_from(v).map_err(|_| PgError::Corrupt("version"))
+}
+
+/// Binds the event's id, contact id, action, actor, changed fields and time, in that order.
+pub(crate) fn bind_event<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    event: &AuditEvent,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(event.id.as_uuid())
+        .bind(event.contact_id.map(|id| *id.as_uuid()))
+        .bind(event.action.as_str())
+        .bind(event.actor.as_str())
+        .bind(field_names(&event.changed_fields))
+        .bind(event.at)
 }

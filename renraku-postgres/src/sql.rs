@@ -45,23 +45,62 @@ pub(crate) struct Statements {
     pub(crate) insert_contact_row: SqlStr,
     pub(crate) update_contact_row: SqlStr,
     pub(crate) delete_contact_row: SqlStr,
-    pub(crate) select_contact: SqlStr,
+    pub(crate) select_contact: Read,
     /// The current state of a contact, locked until the transaction ends.
     pub(crate) lock_contact: SqlStr,
     /// A page of contacts in key order, after `($1, $2)` (from the start when both are
     /// null), for recomputing their search keys.
     pub(crate) rekey_page: SqlStr,
     pub(crate) rekey_contact: SqlStr,
-    pub(crate) list_contacts: SqlStr,
+    /// Up to `$2` contacts unchanged since `$1`, oldest first: candidates for a purge.
+    pub(crate) purge_candidates: SqlStr,
+    /// The contacts `$2` of case `$1` still unchanged since `$3`, locked; rows locked by
+    /// another transaction (a concurrent purge or update) are skipped.
+    pub(crate) lock_due: SqlStr,
+    /// The contacts `$2` of case `$1`, locked.
+    pub(crate) lock_selected: SqlStr,
+    pub(crate) delete_selected: SqlStr,
+    /// Audit events of case `$1`, from arrays: ids, contact ids, actions, actors, changed
+    /// fields (comma-separated) and times.
+    pub(crate) insert_events: SqlStr,
+    /// The audit trails of the contacts `$2` of case `$1`, oldest first.
+    pub(crate) trails: SqlStr,
+    pub(crate) list_contacts: Read,
     pub(crate) update_contact: SqlStr,
     pub(crate) delete_contact: SqlStr,
     pub(crate) erase_case: SqlStr,
     pub(crate) insert_event: SqlStr,
     pub(crate) case_summary: SqlStr,
     pub(crate) list_events: SqlStr,
-    pub(crate) find_by_phone: SqlStr,
-    pub(crate) find_by_email: SqlStr,
-    pub(crate) find_by_name: SqlStr,
+    pub(crate) find_by_phone: Read,
+    pub(crate) find_by_email: Read,
+    pub(crate) find_by_name: Read,
+}
+
+/// A read, and the same read that also records its audit event (read audit), in one
+/// statement: a data-modifying CTE runs whatever the main query returns.
+#[derive(Debug, Clone)]
+pub(crate) struct Read {
+    plain: SqlStr,
+    audited: SqlStr,
+}
+
+impl Read {
+    /// `sql`, whose audited form inserts the event from the parameters after its own
+    /// `params` (the case id, then the event's id, contact id, action, actor, changed
+    /// fields and time), if `only_if` holds.
+    fn new(s: &str, sql: String, params: usize, only_if: &str) -> Self {
+        let event = (params + 1..=params + 7).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let audited = format!(
+            "WITH logged AS (INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) SELECT {event} WHERE {only_if}) {sql}"
+        );
+        Self { plain: AssertSqlSafe(sql).into_sql_str(), audited: AssertSqlSafe(audited).into_sql_str() }
+    }
+
+    /// The statement to run, with or without its event.
+    pub(crate) fn statement(&self, read_audit: bool) -> SqlStr {
+        if read_audit { self.audited.clone() } else { self.plain.clone() }
+    }
 }
 
 impl Statements {
@@ -84,7 +123,13 @@ impl Statements {
             delete_contact_row: sql(format!(
                 "DELETE FROM {s}.contacts WHERE case_id = $1 AND id = $2 AND version = $3"
             )),
-            select_contact: sql(format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2")),
+            // A view is recorded only if there was a contact to see.
+            select_contact: Read::new(
+                &s,
+                format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2"),
+                2,
+                &format!("EXISTS (SELECT 1 FROM {s}.contacts WHERE case_id = $1 AND id = $2)"),
+            ),
             lock_contact: sql(format!(
                 "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2 FOR UPDATE"
             )),
@@ -93,14 +138,40 @@ impl Statements {
                 WHERE $1::text IS NULL OR (case_id, id) > ($1::text, $2::uuid)
                 ORDER BY case_id, id LIMIT 1000"
             )),
+            purge_candidates: sql(format!(
+                "SELECT case_id, id FROM {s}.contacts WHERE updated_at < $1 ORDER BY updated_at, case_id, id LIMIT $2"
+            )),
+            lock_due: sql(format!(
+                "SELECT {columns} FROM {s}.contacts
+                WHERE case_id = $1 AND id = ANY($2) AND updated_at < $3 ORDER BY id FOR UPDATE SKIP LOCKED"
+            )),
+            lock_selected: sql(format!(
+                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE"
+            )),
+            delete_selected: sql(format!("DELETE FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2)")),
+            insert_events: sql(format!(
+                "INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
+                SELECT $1, e.id, e.contact_id, e.action, e.actor, string_to_array(e.fields, ','), e.at
+                FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                    AS e(id, contact_id, action, actor, fields, at)"
+            )),
+            trails: sql(format!(
+                "SELECT {EVENT_COLUMNS} FROM {s}.audit_events
+                WHERE case_id = $1 AND contact_id = ANY($2) ORDER BY id"
+            )),
             rekey_contact: sql(format!(
                 "UPDATE {s}.contacts SET email_key = $3, first_name_key = $4, last_name_key = $5
                 WHERE case_id = $1 AND id = $2"
             )),
             // The nil UUID sorts first, so `id > $2` with it is the first page.
-            list_contacts: sql(format!(
-                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-            )),
+            list_contacts: Read::new(
+                &s,
+                format!(
+                    "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ),
+                3,
+                "true",
+            ),
             update_contact: sql(update_contact(&s, n)),
             // The event columns are bound from the planned event: $4 to $9.
             delete_contact: sql(format!(
@@ -123,20 +194,35 @@ impl Statements {
                 "SELECT {EVENT_COLUMNS} FROM {s}.audit_events
                 WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3"
             )),
-            find_by_phone: sql(format!(
-                "SELECT {columns} FROM {s}.contacts WHERE phone_e164 = $1 AND id > $2 ORDER BY id LIMIT $3"
-            )),
-            find_by_email: sql(format!(
-                "SELECT {columns} FROM {s}.contacts WHERE email_key = $1 AND id > $2 ORDER BY id LIMIT $3"
-            )),
+            find_by_phone: Read::new(
+                &s,
+                format!(
+                    "SELECT {columns} FROM {s}.contacts WHERE phone_e164 = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ),
+                3,
+                "true",
+            ),
+            find_by_email: Read::new(
+                &s,
+                format!(
+                    "SELECT {columns} FROM {s}.contacts WHERE email_key = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ),
+                3,
+                "true",
+            ),
             // A prefix as a range [prefix, successor): both ends are index bounds in "C" order.
-            find_by_name: sql(format!(
-                "SELECT {columns} FROM {s}.contacts
-                WHERE ((first_name_key >= $1 AND first_name_key < $2)
-                    OR (last_name_key >= $1 AND last_name_key < $2))
-                    AND id > $3
-                ORDER BY id LIMIT $4"
-            )),
+            find_by_name: Read::new(
+                &s,
+                format!(
+                    "SELECT {columns} FROM {s}.contacts
+                    WHERE ((first_name_key >= $1 AND first_name_key < $2)
+                        OR (last_name_key >= $1 AND last_name_key < $2))
+                        AND id > $3
+                    ORDER BY id LIMIT $4"
+                ),
+                4,
+                "true",
+            ),
         }
     }
 }

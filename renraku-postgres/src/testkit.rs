@@ -45,7 +45,7 @@ use sqlx::postgres::PgPoolOptions;
 use crate::PgContactRepository;
 
 mod citus;
-pub use citus::fresh_distributed_repository;
+pub use citus::{fresh_distributed_repository, fresh_distributed_repository_with};
 
 /// A PostgreSQL server the tests can reach.
 #[derive(Debug)]
@@ -406,20 +406,49 @@ impl Cluster {
 /// # Panics
 /// If there is no server (see [`TestServer::shared`]) or the migration fails.
 pub async fn fresh_repository(rules: Rules) -> PgContactRepository {
-    fresh_repository_on(TestServer::shared(), rules).await
+    fresh_repository_with(rules, identity).await
 }
 
-/// A repository in a schema of its own on `server`, migrated and empty.
+/// [`fresh_repository`], with more options set by `configure` (read audit, say).
+///
+/// ```no_run
+/// # async fn run() {
+/// use renraku_postgres::testkit::fresh_repository_with;
+///
+/// let repo = fresh_repository_with(renraku_core::Rules::default(), |b| b.read_audit(true)).await;
+/// # }
+/// ```
+///
+/// # Panics
+/// As [`fresh_repository`].
+pub async fn fresh_repository_with(
+    rules: Rules,
+    configure: impl FnOnce(Builder) -> Builder,
+) -> PgContactRepository {
+    fresh_repository_on(TestServer::shared(), rules, configure).await
+}
+
+/// The builder that `configure` functions take.
+pub type Builder = crate::PgContactRepositoryBuilder;
+
+/// Leaves a builder as it is: the `configure` of a plain fresh repository.
+pub fn identity(builder: Builder) -> Builder {
+    builder
+}
+
+/// A repository in a schema of its own on `server`, migrated and empty, with the options
+/// `configure` sets.
 ///
 /// # Panics
 /// If the server cannot be reached or the migration fails.
-pub async fn fresh_repository_on(server: &TestServer, rules: Rules) -> PgContactRepository {
+pub async fn fresh_repository_on(
+    server: &TestServer,
+    rules: Rules,
+    configure: impl FnOnce(Builder) -> Builder,
+) -> PgContactRepository {
     let schema = format!("renraku_test_{}", uuid::Uuid::now_v7().simple());
-    let repo = PgContactRepository::builder(server.pool(20).await)
-        .schema(schema)
-        .rules(rules)
-        .build()
-        .expect("valid options");
+    let builder = PgContactRepository::builder(server.pool(20).await).schema(schema).rules(rules);
+    let repo = configure(builder).build().expect("valid options");
     repo.migrate()
         .await
         .unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));

@@ -11,13 +11,15 @@ use renraku_core::{
     Actor, CaseId, ContactField, ContactPatch, ContactQuery, ContactRepository, ContactRepositoryExt, Error,
     NewContact, PageRequest, Rules,
 };
-use renraku_postgres::testkit::{TestServer, fresh_distributed_repository, fresh_repository_on};
+use renraku_postgres::testkit::{
+    TestServer, fresh_distributed_repository, fresh_distributed_repository_with, fresh_repository_on,
+};
 use renraku_postgres::{PgContactRepository, PgError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool};
 
-async fn fresh(rules: Rules) -> PgContactRepository {
-    fresh_distributed_repository(rules).await
+async fn fresh(setup: renraku_core::testkit::Setup) -> PgContactRepository {
+    fresh_distributed_repository_with(setup.rules, |b| b.read_audit(setup.read_audit)).await
 }
 
 /// The conformance suite on distributed tables: `citus::conformance::...`.
@@ -45,7 +47,7 @@ fn pg_error(error: &Error) -> Option<&PgError> {
 
 /// A repository in a new schema on the cluster, migrated but not distributed.
 async fn migrated() -> PgContactRepository {
-    fresh_repository_on(TestServer::citus(), Rules::default()).await
+    fresh_repository_on(TestServer::citus(), Rules::default(), renraku_postgres::testkit::identity).await
 }
 
 /// How Citus holds each table of `schema`: name, method, column, colocation group, shards.
@@ -96,7 +98,7 @@ async fn citus_distribute_twice_changes_nothing_the_second_time() {
     repo.distribute().await.expect("and distributes again: nothing to do");
     assert_eq!(layout(repo.pool(), repo.schema()).await, first, "unchanged");
     let contact = repo.create(&case(), named("Ada"), &clerk()).await.unwrap();
-    assert_eq!(repo.get(&contact.case_id, contact.id).await.unwrap(), contact);
+    assert_eq!(repo.get(&contact.case_id, contact.id, &clerk()).await.unwrap(), contact);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +128,7 @@ async fn citus_concurrent_starts_all_migrate_and_distribute() {
             .await
             .unwrap();
     }
-    assert_eq!(repo.list_all(&case).await.unwrap().len(), repos.len());
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), repos.len());
 }
 
 #[tokio::test]
@@ -137,8 +139,9 @@ async fn citus_distribute_moves_existing_rows_and_takes_later_tables() {
         (0..300).map(|i| named("Ada").with(ContactField::Relationship, format!("{i}"))).collect();
     let before = repo.create_many(&case, inputs, &clerk()).await.unwrap();
     repo.distribute().await.expect("distribute a table with rows");
-    assert_eq!(repo.list_all(&case).await.unwrap(), before, "every row is in the shards");
-    let events = repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX)).await.unwrap();
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap(), before, "every row is in the shards");
+    let events =
+        repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX), &clerk()).await.unwrap();
     assert_eq!(events.items.len(), 300, "and every event");
     let local: i64 = sqlx::query_scalar(
         "SELECT sum(pg_relation_size(c.oid))::bigint FROM pg_class c
@@ -231,18 +234,27 @@ async fn citus_force_generic_plan_breaks_seven_statements_and_distribute_refuses
     };
     let page = PageRequest::default;
     // Fast-path statements (one table, `case_id = $1`) work.
-    assert_eq!(repo.get(&case, ada.id).await.unwrap(), ada, "select_contact");
-    assert_eq!(repo.list(&case, page()).await.unwrap().items.len(), 2, "list_contacts");
-    assert_eq!(repo.audit_trail(&case, page()).await.unwrap().items.len(), 2, "list_events");
+    assert_eq!(repo.get(&case, ada.id, &clerk()).await.unwrap(), ada, "select_contact");
+    assert_eq!(repo.list(&case, page(), &clerk()).await.unwrap().items.len(), 2, "list_contacts");
+    assert_eq!(repo.audit_trail(&case, page(), &clerk()).await.unwrap().items.len(), 2, "list_events");
     // The other seven fail.
     broken(repo.create(&case, named("Alan"), &clerk()).await.map(drop), "insert_contacts");
     let patch = ContactPatch::default().set(ContactField::Title, "Dr");
     broken(repo.update(&case, ada.id, patch.clone(), None, &clerk()).await.map(drop), "update_contact");
     broken(repo.delete(&case, grace.id, None, &clerk()).await, "delete_contact");
-    broken(repo.case(&case).await.map(drop), "case_summary");
-    broken(repo.find(ContactQuery::Phone("+49 30 1234567".into()), page()).await.map(drop), "find_by_phone");
-    broken(repo.find(ContactQuery::Email("ada@example.org".into()), page()).await.map(drop), "find_by_email");
-    broken(repo.find(ContactQuery::NamePrefix("ad".into()), page()).await.map(drop), "find_by_name");
+    broken(repo.case(&case, &clerk()).await.map(drop), "case_summary");
+    broken(
+        repo.find(ContactQuery::Phone("+49 30 1234567".into()), page(), &clerk()).await.map(drop),
+        "find_by_phone",
+    );
+    broken(
+        repo.find(ContactQuery::Email("ada@example.org".into()), page(), &clerk()).await.map(drop),
+        "find_by_email",
+    );
+    broken(
+        repo.find(ContactQuery::NamePrefix("ad".into()), page(), &clerk()).await.map(drop),
+        "find_by_name",
+    );
     // erase_case and insert_event are fast-path too.
     assert_eq!(repo.erase_case(&case, &clerk()).await.unwrap(), 2, "erase_case, insert_event");
 
@@ -251,8 +263,11 @@ async fn citus_force_generic_plan_breaks_seven_statements_and_distribute_refuses
     repo.distribute().await.expect("force_custom_plan is accepted");
     let alan = repo.create(&case, named("Alan"), &clerk()).await.unwrap();
     repo.update(&case, alan.id, patch, None, &clerk()).await.unwrap();
-    assert_eq!(repo.find(ContactQuery::NamePrefix("al".into()), page()).await.unwrap().items.len(), 1);
-    assert_eq!(repo.case(&case).await.unwrap().contact_count, 1);
+    assert_eq!(
+        repo.find(ContactQuery::NamePrefix("al".into()), page(), &clerk()).await.unwrap().items.len(),
+        1
+    );
+    assert_eq!(repo.case(&case, &clerk()).await.unwrap().contact_count, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +297,7 @@ async fn citus_thirty_two_concurrent_updaters_lose_nothing() {
     }
     assert_eq!(winners.len(), 1, "exactly one writer wins version 1");
     let (writer, updated) = &winners[0];
-    let stored = repo.get(&case, contact.id).await.unwrap();
+    let stored = repo.get(&case, contact.id, &clerk()).await.unwrap();
     assert_eq!(&stored, updated);
     assert_eq!(stored.relationship, Some(format!("writer {writer}")));
 
@@ -300,7 +315,8 @@ async fn citus_thirty_two_concurrent_updaters_lose_nothing() {
     }
     versions.sort_unstable();
     assert_eq!(versions, (3..=WRITERS + 2).collect::<Vec<_>>(), "no update is lost");
-    let events = repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX)).await.unwrap();
+    let events =
+        repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX), &clerk()).await.unwrap();
     assert_eq!(events.items.len() as u64, 1 + 1 + WRITERS, "create, one winner, every unversioned update");
 }
 
@@ -344,8 +360,8 @@ async fn citus_a_bulk_create_killed_in_flight_stores_nothing() {
 
     let result = bulk.await.unwrap();
     assert!(matches!(result, Err(Error::Backend { .. })), "the call reports the failure: {result:?}");
-    assert!(repo.list_all(&case).await.unwrap().is_empty(), "nothing of the batch is stored");
-    let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap();
+    assert!(repo.list_all(&case, &clerk()).await.unwrap().is_empty(), "nothing of the batch is stored");
+    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
     assert!(events.items.is_empty(), "no audit event either");
     let next = repo.create(&case, named("Grace"), &clerk()).await;
     assert!(next.is_ok(), "the next call on the same repository succeeds: {next:?}");
@@ -368,17 +384,19 @@ async fn citus_hostile_strings_are_stored_verbatim() {
     let created = repo.create(&case, input, &clerk()).await.expect("hostile strings are valid input");
     assert_eq!(created.title.as_deref(), Some(drop_table));
     assert_eq!(created.address.as_deref(), Some("'); DROP TABLE contacts; -- \\x00 $1 %s {} \"quoted\""));
-    assert_eq!(repo.get(&case, created.id).await.unwrap(), created, "read back verbatim");
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.unwrap(), created, "read back verbatim");
 
     let patch = ContactPatch::default().set(ContactField::Relationship, drop_table);
     let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.unwrap();
     assert_eq!(updated.relationship.as_deref(), Some(drop_table));
-    let found = repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default()).await.unwrap();
+    let found =
+        repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert_eq!(found.items, std::slice::from_ref(&updated));
-    let wildcard = repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default()).await.unwrap();
+    let wildcard =
+        repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert!(wildcard.items.is_empty(), "no wildcard meaning");
     let email = repo
-        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default())
+        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default(), &clerk())
         .await
         .unwrap();
     assert_eq!(email.items, [updated]);
@@ -414,7 +432,7 @@ async fn citus_writes_after_distribute_commit_in_one_phase() {
         repo.delete(&case, ada.id, Some(2), &clerk()).await.unwrap();
         repo.create(&case, named("Grace"), &clerk()).await.unwrap();
         repo.erase_case(&case, &clerk()).await.unwrap();
-        let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap().items;
+        let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap().items;
         let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["created", "updated", "deleted", "created", "case_erased"]);
     };

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use renraku_core::{
-    Actor, CaseId, ContactField, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    ContactRepositoryExt, Error, NewContact, PageRequest, Rules,
+    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, ContactRef, ContactRepository,
+    ContactRepositoryExt, Error, NewContact, PageLimit, PageRequest, Rules,
 };
 use renraku_postgres::testkit::{TestServer, fresh_repository};
 use renraku_postgres::{PgContactRepository, PgError};
@@ -52,6 +52,13 @@ async fn versions(pool: &PgPool, table: &str) -> Vec<i64> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.expect("bookkeeping")
 }
 
+/// The versions of renraku's migrations: one per file in `migrations/`.
+fn renraku_migrations() -> Vec<i64> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let count = std::fs::read_dir(dir).expect("migrations").count();
+    (1..=i64::try_from(count).expect("a few")).collect()
+}
+
 async fn assert_both_migrated(pool: &PgPool) {
     assert_eq!(
         versions(pool, "public._sqlx_migrations").await,
@@ -60,7 +67,7 @@ async fn assert_both_migrated(pool: &PgPool) {
     );
     assert_eq!(
         versions(pool, "renraku._renraku_migrations").await,
-        [1, 2],
+        renraku_migrations(),
         "renraku's bookkeeping is its own"
     );
     for table in ["public.host_cases", "public.host_notes", "renraku.contacts", "renraku.audit_events"] {
@@ -132,7 +139,7 @@ async fn schemas_are_configurable_and_checked() {
     let case = case();
     let contact = one.create(&case, named("Ada"), &clerk()).await.unwrap();
     assert!(
-        matches!(two.get(&case, contact.id).await, Err(Error::NotFound { .. })),
+        matches!(two.get(&case, contact.id, &clerk()).await, Err(Error::NotFound { .. })),
         "schemas are separate stores"
     );
     assert_ne!(one.schema(), two.schema());
@@ -162,8 +169,8 @@ async fn a_bulk_create_killed_in_flight_stores_nothing() {
 
     let result = bulk.await.unwrap();
     assert!(matches!(result, Err(Error::Backend { .. })), "the call reports the failure: {result:?}");
-    assert!(repo.list_all(&case).await.unwrap().is_empty(), "nothing of the batch is stored");
-    let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap();
+    assert!(repo.list_all(&case, &clerk()).await.unwrap().is_empty(), "nothing of the batch is stored");
+    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
     assert!(events.items.is_empty(), "no audit event either");
     let next = repo.create(&case, named("Grace"), &clerk()).await;
     assert!(next.is_ok(), "the next call on the same repository succeeds: {next:?}");
@@ -205,9 +212,9 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     for call in 0..3 {
         let started = Instant::now();
         let result = match call {
-            0 => repo.get(&case, contact.id).await.map(drop),
+            0 => repo.get(&case, contact.id, &clerk()).await.map(drop),
             1 => repo.create(&case, named("Grace"), &clerk()).await.map(drop),
-            _ => repo.list(&case, PageRequest::default()).await.map(drop),
+            _ => repo.list(&case, PageRequest::default(), &clerk()).await.map(drop),
         };
         let waited = started.elapsed();
         let Err(Error::Backend { source, .. }) = &result else { panic!("call {call}: {result:?}") };
@@ -217,37 +224,60 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     }
 
     server.restart();
-    assert_eq!(repo.get(&case, contact.id).await.unwrap(), contact, "the same repository works again");
+    assert_eq!(
+        repo.get(&case, contact.id, &clerk()).await.unwrap(),
+        contact,
+        "the same repository works again"
+    );
     repo.create(&case, named("Grace"), &clerk()).await.unwrap();
-    assert_eq!(repo.list_all(&case).await.unwrap().len(), 2);
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2);
 }
 
 /// One call of each operation of the trait, its result without the value.
 type Call<'a> = (&'static str, std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>);
 
-fn every_operation<'a>(repo: &'a PgContactRepository, case: &'a CaseId, id: ContactId) -> Vec<Call<'a>> {
+fn every_operation<'a>(repo: &'a PgContactRepository, case: &'a CaseId, contact: &Contact) -> Vec<Call<'a>> {
+    let (id, reference) = (contact.id, ContactRef::of(contact));
     let patch = || ContactPatch::default().set(ContactField::Title, "Dr.");
+    let year_ago = chrono::Utc::now() - chrono::Duration::days(365);
     vec![
         ("create", Box::pin(async move { repo.create(case, named("Grace"), &clerk()).await.map(drop) })),
         (
             "create_many",
             Box::pin(async move { repo.create_many(case, vec![named("Lin")], &clerk()).await.map(drop) }),
         ),
-        ("get", Box::pin(async move { repo.get(case, id).await.map(drop) })),
-        ("list", Box::pin(async move { repo.list(case, PageRequest::default()).await.map(drop) })),
+        ("get", Box::pin(async move { repo.get(case, id, &clerk()).await.map(drop) })),
+        ("list", Box::pin(async move { repo.list(case, PageRequest::default(), &clerk()).await.map(drop) })),
         ("update", Box::pin(async move { repo.update(case, id, patch(), None, &clerk()).await.map(drop) })),
         ("delete", Box::pin(async move { repo.delete(case, id, None, &clerk()).await })),
         ("erase_case", Box::pin(async move { repo.erase_case(case, &clerk()).await.map(drop) })),
-        ("case", Box::pin(async move { repo.case(case).await.map(drop) })),
+        ("case", Box::pin(async move { repo.case(case, &clerk()).await.map(drop) })),
         (
             "audit_trail",
-            Box::pin(async move { repo.audit_trail(case, PageRequest::default()).await.map(drop) }),
+            Box::pin(async move { repo.audit_trail(case, PageRequest::default(), &clerk()).await.map(drop) }),
         ),
         (
             "find",
             Box::pin(async move {
-                repo.find(ContactQuery::NamePrefix("Ada".into()), PageRequest::default()).await.map(drop)
+                repo.find(ContactQuery::NamePrefix("Ada".into()), PageRequest::default(), &clerk())
+                    .await
+                    .map(drop)
             }),
+        ),
+        (
+            "purge",
+            Box::pin(async move { repo.purge(year_ago, PageLimit::DEFAULT, &clerk()).await.map(drop) }),
+        ),
+        (
+            "export_person",
+            Box::pin(async move {
+                let query = ContactQuery::NamePrefix("Ada".into());
+                repo.export_person(query, PageRequest::default(), &clerk()).await.map(drop)
+            }),
+        ),
+        (
+            "erase_person",
+            Box::pin(async move { repo.erase_person(vec![reference], &clerk()).await.map(drop) }),
         ),
     ]
 }
@@ -271,7 +301,7 @@ async fn a_frozen_server_fails_every_operation_within_the_timeout_then_works_aga
 
     let frozen = server.freeze();
     assert!(frozen.pids().len() > 1, "the postmaster and its backends: {:?}", frozen.pids());
-    for (name, call) in every_operation(&repo, &case, contact.id) {
+    for (name, call) in every_operation(&repo, &case, &contact) {
         let started = Instant::now();
         let result = call.await;
         let waited = started.elapsed();
@@ -283,10 +313,14 @@ async fn a_frozen_server_fails_every_operation_within_the_timeout_then_works_aga
     }
     frozen.thaw();
 
-    assert_eq!(repo.get(&case, contact.id).await.unwrap(), contact, "the same repository works again");
+    assert_eq!(
+        repo.get(&case, contact.id, &clerk()).await.unwrap(),
+        contact,
+        "the same repository works again"
+    );
     repo.create(&case, named("Grace"), &clerk()).await.unwrap();
-    assert_eq!(repo.list_all(&case).await.unwrap().len(), 2, "no failed call stored anything");
-    let events = repo.audit_trail(&case, PageRequest::default()).await.unwrap();
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2, "no failed call stored anything");
+    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
     assert_eq!(events.items.len(), 2, "two creates, no event of a failed call");
 }
 
@@ -330,8 +364,8 @@ async fn a_write_of_slow_round_trips_ends_at_the_timeout_as_a_whole() {
     let Err(Error::Backend { source, .. }) = &result else { panic!("{result:?} after {waited:?}") };
     assert!(source.downcast_ref::<PgError>().is_some_and(PgError::is_timeout), "{source:?}");
     assert!(waited < timeout + Duration::from_millis(300), "took {waited:?}");
-    assert_eq!(repo.get(&case, contact.id).await.unwrap(), contact, "cut off before its commit");
-    assert_eq!(repo.audit_trail(&case, PageRequest::default()).await.unwrap().items.len(), 1);
+    assert_eq!(repo.get(&case, contact.id, &clerk()).await.unwrap(), contact, "cut off before its commit");
+    assert_eq!(repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap().items.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +396,7 @@ async fn thirty_two_concurrent_updaters_lose_nothing() {
     }
     assert_eq!(winners.len(), 1, "exactly one writer wins version 1");
     let (writer, updated) = &winners[0];
-    let stored = repo.get(&case, contact.id).await.unwrap();
+    let stored = repo.get(&case, contact.id, &clerk()).await.unwrap();
     assert_eq!(&stored, updated);
     assert_eq!(stored.relationship, Some(format!("writer {writer}")));
 
@@ -381,7 +415,8 @@ async fn thirty_two_concurrent_updaters_lose_nothing() {
     }
     versions.sort_unstable();
     assert_eq!(versions, (3..=WRITERS + 2).collect::<Vec<_>>(), "no update is lost");
-    let events = repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX)).await.unwrap();
+    let events =
+        repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX), &clerk()).await.unwrap();
     assert_eq!(events.items.len() as u64, 1 + 1 + WRITERS, "create, one winner, every unversioned update");
 }
 
@@ -404,17 +439,19 @@ async fn hostile_strings_are_stored_verbatim() {
     assert_eq!(created.first_name.as_deref(), Some("O'Neil--"));
     assert_eq!(created.last_name.as_deref(), Some("Robert' OR 'x' -- DROP TABLE"));
     assert_eq!(created.address.as_deref(), Some("'); DROP TABLE contacts; -- \\x00 $1 %s {} \"quoted\""));
-    assert_eq!(repo.get(&case, created.id).await.unwrap(), created, "read back verbatim");
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.unwrap(), created, "read back verbatim");
 
     let patch = ContactPatch::default().set(ContactField::Relationship, drop_table);
     let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.unwrap();
     assert_eq!(updated.relationship.as_deref(), Some(drop_table));
-    let found = repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default()).await.unwrap();
+    let found =
+        repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert_eq!(found.items, std::slice::from_ref(&updated));
-    let wildcard = repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default()).await.unwrap();
+    let wildcard =
+        repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default(), &clerk()).await.unwrap();
     assert!(wildcard.items.is_empty(), "no wildcard meaning");
     let email = repo
-        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default())
+        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default(), &clerk())
         .await
         .unwrap();
     assert_eq!(email.items, [updated]);
@@ -449,7 +486,7 @@ async fn migrate_recomputes_search_keys_of_an_older_derivation() {
     let find = |query: &'static str| {
         let repo = repo.clone();
         async move {
-            repo.find(ContactQuery::NamePrefix(query.into()), PageRequest::default())
+            repo.find(ContactQuery::NamePrefix(query.into()), PageRequest::default(), &clerk())
                 .await
                 .unwrap()
                 .items

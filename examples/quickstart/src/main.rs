@@ -118,7 +118,7 @@ async fn main() -> Result<(), BoxError> {
             let expected = expected.map_or_else(|| "none".to_owned(), |v| v.to_string());
             println!("conflict: clerk-7 expected version {expected}, the contact is at version {current}");
             // The host re-reads, shows the user the current state, and applies the edit to it.
-            let fresh = repo.get(&case, zoe.id).await?;
+            let fresh = repo.get(&case, zoe.id, &clerk).await?;
             let retried = repo.update(&case, zoe.id, clerks_edit, Some(fresh.version), &clerk).await?;
             println!(
                 "retried on version {}: the contact is now at version {}",
@@ -131,12 +131,13 @@ async fn main() -> Result<(), BoxError> {
 
     // 4. Search across cases by phone number, whatever the formatting. This crosses case
     // scopes on purpose: a real host checks that its user may do that first.
-    let hits = repo.find(ContactQuery::Phone("030 / 123 45 67".into()), PageRequest::default()).await?;
+    let hits =
+        repo.find(ContactQuery::Phone("030 / 123 45 67".into()), PageRequest::default(), &clerk).await?;
     let cases: Vec<String> = hits.items.iter().map(|c| c.case_id.to_string()).collect();
     println!("phone search across cases: {} contacts, in cases {}", hits.items.len(), cases.join(", "));
 
     // 5. The case summary.
-    let summary = repo.case(&case).await?;
+    let summary = repo.case(&case, &clerk).await?;
     println!(
         "case {}: {} contacts, first created {}, last changed {}",
         summary.id, summary.contact_count, summary.first_created_at, summary.last_changed_at
@@ -144,23 +145,23 @@ async fn main() -> Result<(), BoxError> {
 
     // 6. The audit trail: who did what to which fields, never the values.
     println!("audit trail of case {case}:");
-    for event in repo.audit_trail(&case, PageRequest::default()).await?.items {
+    for event in repo.audit_trail(&case, PageRequest::default(), &clerk).await?.items {
         println!("  {}", describe(&event));
     }
 
     // 7. Erase the case: every contact, with one audit event. The trail is kept.
     let erased = repo.erase_case(&case, &supervisor).await?;
     println!("erased {erased} contacts of case {case}");
-    match repo.case(&case).await {
+    match repo.case(&case, &clerk).await {
         Err(not_found @ Error::NotFound { .. }) => println!("afterwards: {not_found}"),
         Ok(_) => return Err("an erased case must have no contacts".into()),
         Err(other) => return Err(other.into()),
     }
-    let trail = repo.audit_trail(&case, PageRequest::default()).await?.items;
+    let trail = repo.audit_trail(&case, PageRequest::default(), &clerk).await?.items;
     if let Some(last) = trail.last() {
         println!("the audit trail keeps {} events; the last: {}", trail.len(), describe(last));
     }
-    println!("case {other_case} still has {} contact(s)", repo.list_all(&other_case).await?.len());
+    println!("case {other_case} still has {} contact(s)", repo.list_all(&other_case, &clerk).await?.len());
     Ok(())
 }
 

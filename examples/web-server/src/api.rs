@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use renraku_core::{CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
+use renraku_core::{Actor, CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -124,12 +124,14 @@ async fn expected_version(
     case_id: &CaseId,
     id: ContactId,
     if_match: &IfMatch,
+    actor: &Actor,
 ) -> Result<Option<u64>, HttpError> {
     match if_match {
         IfMatch::Absent | IfMatch::Any => Ok(None),
         IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
         IfMatch::Versions(versions) => {
-            let current = state.store().get(case_id, id).await.map_err(|e| write_error(e, if_match))?.version;
+            let current =
+                state.store().get(case_id, id, actor).await.map_err(|e| write_error(e, if_match))?.version;
             if versions.contains(&current) {
                 Ok(Some(current))
             } else {
@@ -171,11 +173,11 @@ fn none_match(headers: &HeaderMap, version: u64) -> bool {
 
 async fn list(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT)).await?;
+    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -196,11 +198,11 @@ async fn create(
 
 async fn show(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let contact = state.store().get(&case_id, id).await?;
+    let contact = state.store().get(&case_id, id, &actor).await?;
     if none_match(&headers, contact.version) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(contact.version))]).into_response());
     }
@@ -215,7 +217,7 @@ async fn update(
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> Result<Response, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
     let contact = state
         .store()
         .update(&case_id, id, patch, expected, &actor)
@@ -231,18 +233,18 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<StatusCode, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match).await?;
+    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
     state.store().delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn audit(
     State(state): State<AppState>,
-    ApiActor(_): ApiActor,
+    ApiActor(actor): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT)).await?;
+    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 

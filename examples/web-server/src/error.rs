@@ -9,6 +9,7 @@
 //! | `NotFound` | 404 |
 //! | `Conflict` | 409 (the API answers 412 when the request had `If-Match`) |
 //! | `InvalidId` | 400 |
+//! | `Denied` | 403 |
 //! | `Backend` | 503 with a generic message; the cause is logged |
 //!
 //! Messages name fields, ids and versions, never the values that were entered.
@@ -178,6 +179,13 @@ impl From<Error> for HttpError {
                 )
             },
             Error::InvalidId { kind } => Self::bad_request(invalid_id_message(kind)),
+            Error::Denied { action, case_id } => Self::new(
+                StatusCode::FORBIDDEN,
+                match case_id {
+                    Some(case) => format!("You may not {} in case #{case}.", action_phrase(action)),
+                    None => format!("You may not {}.", action_phrase(action)),
+                },
+            ),
             Error::Backend { backend, source } => {
                 // The source is the backend's own error; renraku's backends keep personal
                 // values out of their errors, so it can be logged for the operators.
@@ -241,6 +249,21 @@ impl IntoResponse for HttpError {
         let mut response = self.status.into_response();
         response.extensions_mut().insert(self);
         response
+    }
+}
+
+/// What an action is, for people.
+fn action_phrase(action: renraku_core::access::Action) -> &'static str {
+    use renraku_core::access::Action;
+    match action {
+        Action::Read => "read contact data",
+        Action::Create => "add contacts",
+        Action::Update => "change contacts",
+        Action::Delete => "delete contacts",
+        Action::EraseCase => "erase the contact data",
+        Action::ReadAudit => "read the audit trail",
+        Action::Search => "search across cases",
+        _ => "do this",
     }
 }
 

@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
             renraku_web::DEV_ACTOR
         );
     }
+    let shutdown = shutdown_signal()?;
     let store = open_store(&config).await?;
     let storage = if store.pool.is_some() { "postgres" } else { "memory" };
     let mut state =
@@ -51,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(storage, "listening on http://{}", listener.local_addr()?);
     let stats = Some(state.metrics().connections());
     let server = tokio::spawn(serve(listener, app(state), limits, stats, until_stopped(stopped)));
-    shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     server.await??;
     if let Some(metrics_server) = metrics_server {
@@ -61,24 +62,18 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM (service managers, `docker stop`) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Resolves on SIGTERM (service managers, `docker stop`) or Ctrl-C (SIGINT). The handlers
+/// are installed when this is called, not when it is first awaited: the listeners serve
+/// from their own tasks, so a signal may come before `main` awaits it.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }

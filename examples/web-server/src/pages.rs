@@ -70,7 +70,7 @@ async fn case_page(
     paging: Paging,
 ) -> Result<Response, HttpError> {
     let request = paging.request(PAGE_SIZE);
-    let page = state.store().list(&case_id, request).await?;
+    let page = state.store().list(&case_id, request, &session.actor).await?;
     let status =
         if page.items.is_empty() && request.after.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
     let page = CasePage {
@@ -151,7 +151,7 @@ async fn show_contact(
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<ContactPage, HttpError> {
-    let contact = state.store().get(&case_id, id).await?;
+    let contact = state.store().get(&case_id, id, &session.actor).await?;
     Ok(ContactPage {
         layout: session.layout,
         case_id: case_id.to_string(),
@@ -164,7 +164,7 @@ async fn edit_contact(
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<ContactFormPage, HttpError> {
-    let contact = state.store().get(&case_id, id).await?;
+    let contact = state.store().get(&case_id, id, &session.actor).await?;
     Ok(edit_form(session.layout, &case_id, id, &ContactForm::from_contact(&contact), contact.version, None))
 }
 
@@ -186,7 +186,7 @@ async fn update_contact(
         }
         Err(Error::Conflict { .. }) => {
             // Nothing was written: show what is stored now, and what the user typed.
-            let current = state.store().get(&case_id, id).await?;
+            let current = state.store().get(&case_id, id, &session.actor).await?;
             let yours = ContactField::ALL
                 .into_iter()
                 .map(|f| Row { label: f.label(), value: form.value(f).unwrap_or("").trim().to_owned() })
@@ -208,7 +208,7 @@ async fn confirm_delete(
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<DeletePage, HttpError> {
-    let contact = state.store().get(&case_id, id).await?;
+    let contact = state.store().get(&case_id, id, &session.actor).await?;
     Ok(DeletePage {
         layout: session.layout,
         case_id: case_id.to_string(),
@@ -249,7 +249,7 @@ async fn audit_page(
     paging: Paging,
 ) -> Result<AuditPage, HttpError> {
     let request = paging.request(PAGE_SIZE);
-    let page = state.store().audit_trail(&case_id, request).await?;
+    let page = state.store().audit_trail(&case_id, request, &session.actor).await?;
     Ok(AuditPage {
         layout: session.layout,
         rows: page.items.iter().map(AuditRow::new).collect(),
@@ -263,7 +263,7 @@ async fn confirm_erase(
     session: Session,
     CasePath(case_id): CasePath,
 ) -> Result<ErasePage, HttpError> {
-    let case = state.store().case(&case_id).await?;
+    let case = state.store().case(&case_id, &session.actor).await?;
     Ok(ErasePage { layout: session.layout, case_id: case_id.to_string(), count: case.contact_count })
 }
 

@@ -225,7 +225,8 @@ impl Contact {
         at: DateTime<Utc>,
         actor: &Actor,
     ) -> Self {
-        Self::from_stored(id, case_id, values, phone_e164, 1, (at, at), (actor.clone(), actor.clone()))
+        let actor = actor.as_recorded();
+        Self::from_stored(id, case_id, values, phone_e164, 1, (at, at), (actor.clone(), actor))
     }
 
     /// The value of one personal text field.

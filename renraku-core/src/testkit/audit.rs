@@ -75,12 +75,13 @@ pub async fn audit_trail_pages(repo: Repo) {
         let patch = ContactPatch::default().set(ContactField::LastName, name);
         repo.update(&case, contact.id, patch, None, &clerk()).await.expect("update");
     }
-    let pages = walk(|request| repo.audit_trail(&case, request), 2).await;
+    let clerk = clerk();
+    let pages = walk(|request| repo.audit_trail(&case, request, &clerk), 2).await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
     let versions: Vec<_> = pages.concat().iter().map(|e| e.action).collect();
     assert_eq!(versions[0], AuditAction::Created);
     assert!(versions[1..].iter().all(|a| *a == AuditAction::Updated));
-    let empty = repo.audit_trail(&fresh_case(), PageRequest::default()).await.expect("audit");
+    let empty = repo.audit_trail(&fresh_case(), PageRequest::default(), &clerk).await.expect("audit");
     assert_eq!((empty.items.len(), empty.next), (0, None));
 }
 
@@ -91,5 +92,5 @@ pub async fn audit_trail_survives_erasure(repo: Repo) {
     let again = repo.create(&case, named("Grace"), &clerk()).await.expect("a case can start again");
     let actions: Vec<_> = audit_of(&repo, &case).await.iter().map(|e| e.action).collect();
     assert_eq!(actions, [AuditAction::Created, AuditAction::CaseErased, AuditAction::Created]);
-    assert_eq!(repo.case(&case).await.expect("case").first_created_at, again.created_at);
+    assert_eq!(repo.case(&case, &clerk()).await.expect("case").first_created_at, again.created_at);
 }

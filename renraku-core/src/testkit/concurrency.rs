@@ -17,7 +17,7 @@ pub async fn concurrent_updates_with_versions_have_one_winner_per_version(repo: 
         tasks.spawn(async move {
             let mut losses = 0;
             loop {
-                let current = repo.get(&case, contact.id).await.expect("get");
+                let current = repo.get(&case, contact.id, &clerk()).await.expect("get");
                 let patch =
                     ContactPatch::default().set(ContactField::Relationship, format!("writer {writer}"));
                 match repo.update(&case, contact.id, patch, Some(current.version), &clerk()).await {
@@ -39,7 +39,7 @@ pub async fn concurrent_updates_with_versions_have_one_winner_per_version(repo: 
         assert!(winners.insert(from, to).is_none(), "two writers won version {from}");
     }
     assert_eq!(winners.keys().copied().collect::<Vec<_>>(), (1..=WRITERS).collect::<Vec<_>>());
-    assert_eq!(repo.get(&case, contact.id).await.expect("get").version, WRITERS + 1);
+    assert_eq!(repo.get(&case, contact.id, &clerk()).await.expect("get").version, WRITERS + 1);
     let updates = audit_of(&repo, &case).await.iter().filter(|e| e.action == AuditAction::Updated).count();
     assert_eq!(updates as u64, WRITERS);
 }
@@ -61,7 +61,7 @@ pub async fn concurrent_updates_without_version_are_all_applied(repo: Repo) {
     }
     versions.sort_unstable();
     assert_eq!(versions, (2..=WRITERS + 1).collect::<Vec<_>>(), "each update got its own version");
-    let last = repo.get(&case, contact.id).await.expect("get");
+    let last = repo.get(&case, contact.id, &clerk()).await.expect("get");
     assert_eq!(last.version, WRITERS + 1);
     let events = audit_of(&repo, &case).await;
     let updates: Vec<_> = events.iter().filter(|e| e.action == AuditAction::Updated).collect();
@@ -85,9 +85,10 @@ pub async fn concurrent_creates_are_all_stored(repo: Repo) {
     while let Some(id) = tasks.join_next().await {
         ids.insert(id.expect("writer"));
     }
-    let listed: HashSet<_> = repo.list_all(&case).await.expect("list").iter().map(|c| c.id).collect();
+    let listed: HashSet<_> =
+        repo.list_all(&case, &clerk()).await.expect("list").iter().map(|c| c.id).collect();
     assert_eq!(listed, ids);
-    assert_eq!(repo.case(&case).await.expect("case").contact_count, WRITERS);
+    assert_eq!(repo.case(&case, &clerk()).await.expect("case").contact_count, WRITERS);
     assert_eq!(audit_of(&repo, &case).await.len() as u64, WRITERS);
 }
 
@@ -124,7 +125,7 @@ pub async fn an_update_storm_applies_every_update_once(repo: Repo) {
     }
     let last = STORM_TASKS * STORM_UPDATES + 1;
     assert_eq!(applied.keys().copied().collect::<Vec<_>>(), (2..=last).collect::<Vec<_>>());
-    let stored = repo.get(&case, contact.id).await.expect("get");
+    let stored = repo.get(&case, contact.id, &clerk()).await.expect("get");
     assert_eq!(stored.version, last);
     assert_eq!(stored.relationship.as_ref(), applied.get(&last), "the last version holds its update");
 

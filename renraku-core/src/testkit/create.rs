@@ -18,7 +18,7 @@ pub async fn create_round_trips_every_field(repo: Repo) {
     assert_eq!(created.created_at, created.updated_at);
     assert_eq!(created.created_by, clerk());
     assert_eq!(created.updated_by, clerk());
-    let loaded = repo.get(&case, created.id).await.expect("get");
+    let loaded = repo.get(&case, created.id, &clerk()).await.expect("get");
     assert_eq!(loaded, created, "a contact reads back exactly as it was stored");
 }
 
@@ -36,7 +36,7 @@ pub async fn create_normalizes_text(repo: Repo) {
     assert_eq!(created.address, None, "empty means absent");
     assert_eq!(created.first_name.as_deref(), Some("Zoë"), "trimmed and NFC");
     assert_eq!(created.last_name.as_deref(), Some("Nguyễn"), "trimmed and NFC");
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), created);
 }
 
 pub async fn create_rejects_an_empty_contact(repo: Repo) {
@@ -85,7 +85,7 @@ pub async fn address_keeps_its_lines(repo: Repo) {
     let input = named("Ada").with(ContactField::Address, " Hauptstraße 1\r\n\r\n 10115 Berlin \rGermany ");
     let created = repo.create(&case, input, &clerk()).await.expect("a multi-line address");
     assert_eq!(created.address.as_deref(), Some("Hauptstraße 1\n10115 Berlin\nGermany"));
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), created);
     let patch = ContactPatch::default().set(ContactField::Address, "c/o Byron\nPiccadilly 1\nLondon");
     let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.expect("update");
     assert_eq!(updated.address.as_deref(), Some("c/o Byron\nPiccadilly 1\nLondon"));
@@ -126,7 +126,7 @@ pub async fn create_counts_lengths_in_characters(repo: Repo) {
     let found = codes(repo.create(&case, named("Ada").with(ContactField::Phone, phone), &clerk()).await);
     assert_eq!(found, [(None, "phone", "too_long")]);
     assert_eq!(
-        repo.list_all(&case).await.expect("list").len(),
+        repo.list_all(&case, &clerk()).await.expect("list").len(),
         6,
         "only the longest valid values are stored"
     );
@@ -176,7 +176,10 @@ pub async fn phone_keeps_the_entry_and_its_e164_form(repo: Repo) {
         let created = repo.create(&case, input, &clerk()).await.expect("valid phone");
         assert_eq!(created.phone.as_deref(), Some(entered), "the entry is kept");
         assert_eq!(created.phone_e164.as_deref(), Some(e164), "{entered}");
-        assert_eq!(repo.get(&case, created.id).await.expect("get").phone_e164.as_deref(), Some(e164));
+        assert_eq!(
+            repo.get(&case, created.id, &clerk()).await.expect("get").phone_e164.as_deref(),
+            Some(e164)
+        );
     }
 }
 
@@ -248,7 +251,11 @@ pub async fn create_many_stores_all_in_order(repo: Repo) {
         assert_eq!(contact.relationship, Some(format!("row {i}")), "input order is kept");
         assert_eq!(contact.version, 1);
     }
-    assert_eq!(repo.list_all(&case).await.expect("list"), created, "listing order is creation order");
+    assert_eq!(
+        repo.list_all(&case, &clerk()).await.expect("list"),
+        created,
+        "listing order is creation order"
+    );
     let events = audit_of(&repo, &case).await;
     assert_eq!(events.len(), 25, "one created event per contact");
     assert!(events.iter().all(|e| e.action == AuditAction::Created));
@@ -304,6 +311,6 @@ pub async fn create_many_of_a_large_batch_is_atomic(repo: Repo) {
         repo.create_many(&case, (0..1_200).map(valid).collect(), &clerk()).await.expect("create_many");
     let relationships: Vec<_> = created.iter().map(|c| c.relationship.clone().expect("set")).collect();
     assert_eq!(relationships, (0..1_200).map(|i| format!("row {i}")).collect::<Vec<_>>(), "input order");
-    assert_eq!(repo.list_all(&case).await.expect("list"), created);
-    assert_eq!(repo.case(&case).await.expect("case").contact_count, 1_200);
+    assert_eq!(repo.list_all(&case, &clerk()).await.expect("list"), created);
+    assert_eq!(repo.case(&case, &clerk()).await.expect("case").contact_count, 1_200);
 }

@@ -7,8 +7,8 @@ pub async fn delete_removes_the_contact_and_records_it(repo: Repo) {
     let contact = repo.create(&case, complete_contact(), &clerk()).await.expect("create");
     let keep = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
     repo.delete(&case, contact.id, Some(1), &supervisor()).await.expect("delete");
-    assert_not_found(repo.get(&case, contact.id).await, "deleted contact");
-    assert_eq!(repo.list_all(&case).await.expect("list"), [keep]);
+    assert_not_found(repo.get(&case, contact.id, &clerk()).await, "deleted contact");
+    assert_eq!(repo.list_all(&case, &clerk()).await.expect("list"), [keep]);
     let events = audit_of(&repo, &case).await;
     let deleted = events.last().expect("an event");
     assert_eq!(deleted.action, AuditAction::Deleted);
@@ -32,7 +32,7 @@ pub async fn delete_with_a_stale_version_conflicts(repo: Repo) {
         .expect("update");
     let result = repo.delete(&case, contact.id, Some(1), &clerk()).await;
     assert!(matches!(result, Err(Error::Conflict { expected: Some(1), current: 2 })), "{result:?}");
-    assert_eq!(repo.get(&case, contact.id).await.expect("still there"), updated);
+    assert_eq!(repo.get(&case, contact.id, &clerk()).await.expect("still there"), updated);
     assert_eq!(audit_of(&repo, &case).await.len(), 2);
 }
 
@@ -52,15 +52,15 @@ pub async fn erase_case_removes_every_contact_with_one_event(repo: Repo) {
     repo.create_many(&case, inputs, &clerk()).await.expect("create_many");
     let survivor = repo.create(&other, named("Alan"), &clerk()).await.expect("other case");
     assert_eq!(repo.erase_case(&case, &supervisor()).await.expect("erase"), 3);
-    assert!(repo.list_all(&case).await.expect("list").is_empty());
-    assert_not_found(repo.case(&case).await, "erased case");
+    assert!(repo.list_all(&case, &clerk()).await.expect("list").is_empty());
+    assert_not_found(repo.case(&case, &clerk()).await, "erased case");
     let events = audit_of(&repo, &case).await;
     assert_eq!(events.len(), 4, "three creates and one erasure");
     let erased = &events[3];
     assert_eq!(erased.action, AuditAction::CaseErased);
     assert_eq!((erased.contact_id, erased.changed_fields.is_empty()), (None, true));
     assert_eq!(erased.actor, supervisor());
-    assert_eq!(repo.list_all(&other).await.expect("list"), [survivor], "other cases are untouched");
+    assert_eq!(repo.list_all(&other, &clerk()).await.expect("list"), [survivor], "other cases are untouched");
 }
 
 pub async fn erase_of_a_case_without_contacts_records_nothing(repo: Repo) {

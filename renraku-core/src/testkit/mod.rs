@@ -6,21 +6,23 @@
 //! contract grows.
 //!
 //! A backend runs the whole suite with [`conformance_tests!`](crate::conformance_tests),
-//! given an `async fn(Rules) -> impl ContactRepository` that builds a fresh, empty store
-//! with the rules it is given. The macro generates one `#[tokio::test]` per behaviour,
-//! three times: on the repository itself, through `Box<dyn ContactRepository>` and through
-//! `Arc<dyn ContactRepository>`, so a failure names the behaviour and the path. The crate
-//! that calls it needs `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency.
+//! given an `async fn(Setup) -> impl ContactRepository` that builds a fresh, empty store
+//! with the [`Setup`] it is given (the rules, and whether read audit is on). The macro
+//! generates one `#[tokio::test]` per behaviour, four times: on the repository itself,
+//! through `Box<dyn ContactRepository>`, through `Arc<dyn ContactRepository>` and through a
+//! [`PolicyRepository`](crate::access::PolicyRepository) that allows all, so a failure
+//! names the behaviour and the path. The crate that calls it needs `tokio` (features
+//! `macros`, `rt-multi-thread`) as a dev-dependency.
 //!
 //! This is the whole of `renraku-memory/tests/conformance.rs` (compiled and run there; it
 //! cannot be a doctest here, because the store lives in a crate that depends on this one):
 //!
 //! ```text
-//! use renraku_core::Rules;
+//! use renraku_core::testkit::Setup;
 //! use renraku_memory::MemoryContactRepository;
 //!
-//! async fn fresh(rules: Rules) -> MemoryContactRepository {
-//!     MemoryContactRepository::with_rules(rules)
+//! async fn fresh(setup: Setup) -> MemoryContactRepository {
+//!     MemoryContactRepository::with_rules(setup.rules).with_read_audit(setup.read_audit)
 //! }
 //!
 //! renraku_core::conformance_tests!(fresh);
@@ -47,6 +49,8 @@ use crate::{
 
 // The behaviours document themselves by their names.
 #[allow(missing_docs)]
+mod access;
+#[allow(missing_docs)]
 mod audit;
 #[allow(missing_docs)]
 mod case;
@@ -57,18 +61,25 @@ mod create;
 #[allow(missing_docs)]
 mod delete;
 #[allow(missing_docs)]
+mod privacy;
+#[allow(missing_docs)]
 mod read;
+#[allow(missing_docs)]
+mod read_audit;
 #[allow(missing_docs)]
 mod search;
 #[allow(missing_docs)]
 mod update;
 
+pub use access::*;
 pub use audit::*;
 pub use case::*;
 pub use concurrency::*;
 pub use create::*;
 pub use delete::*;
+pub use privacy::*;
 pub use read::*;
+pub use read_audit::*;
 pub use search::*;
 pub use update::*;
 
@@ -130,6 +141,16 @@ macro_rules! __conformance_behaviours {
             concurrent_updates_without_version_are_all_applied,
             an_update_storm_applies_every_update_once,
             concurrent_creates_are_all_stored,
+            every_operation_asks_the_policy_once,
+            a_denied_operation_touches_nothing,
+            roles_grant_what_the_table_says,
+            reads_record_nothing_without_read_audit,
+            read_audit_records_views_lists_and_searches,
+            purge_erases_what_did_not_change_since_the_cutoff,
+            purge_from_two_callers_erases_each_contact_once,
+            purge_never_touches_a_contact_changed_while_it_runs,
+            export_person_returns_every_match_with_its_trail,
+            erase_person_erases_the_selection_with_one_event_each,
         }
     };
 }
@@ -146,8 +167,9 @@ __conformance_behaviours!(behaviour_names {});
 /// the repository, through `Box<dyn ContactRepository>` and through
 /// `Arc<dyn ContactRepository>`, in a module named `conformance` (or the name given first).
 ///
-/// `$fresh` is the path of an `async fn(Rules) -> R` (with `R: ContactRepository +
-/// 'static`) that returns a fresh, empty store using the given rules. See [`testkit`](self).
+/// `$fresh` is the path of an `async fn(Setup) -> R` (with `R: ContactRepository +
+/// 'static`) that returns a fresh, empty store set up as [`Setup`] says. See
+/// [`testkit`](self).
 #[macro_export]
 macro_rules! conformance_tests {
     ($module:ident, $fresh:path) => {
@@ -163,6 +185,9 @@ macro_rules! conformance_tests {
             $crate::__conformance_module!(through_arc_dyn, $fresh, |repo| {
                 let shared: ::std::sync::Arc<dyn $crate::ContactRepository> = ::std::sync::Arc::new(repo);
                 ::std::sync::Arc::new(shared)
+            });
+            $crate::__conformance_module!(through_allow_all_policy, $fresh, |repo| {
+                ::std::sync::Arc::new($crate::access::PolicyRepository::new(repo, $crate::access::AllowAll))
             });
         }
     };
@@ -186,7 +211,7 @@ macro_rules! __conformance_module {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $behaviour() {
-                let repo = $fresh($crate::testkit::rules()).await;
+                let repo = $fresh($crate::testkit::setup(stringify!($behaviour))).await;
                 $crate::testkit::$behaviour(($wrap)(repo)).await;
             }
         )*
@@ -195,6 +220,22 @@ macro_rules! __conformance_module {
 
 /// The repository type every behaviour takes.
 pub type Repo = Arc<dyn ContactRepository>;
+
+/// How the suite wants a fresh store built for one behaviour.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Setup {
+    /// The validation rules: default phone region `DE`.
+    pub rules: Rules,
+    /// Whether reads are recorded as audit events (for behaviours named `read_audit_*`).
+    pub read_audit: bool,
+}
+
+/// The setup of the behaviour named `behaviour`.
+#[must_use]
+pub fn setup(behaviour: &str) -> Setup {
+    Setup { rules: rules(), read_audit: behaviour.starts_with("read_audit_") }
+}
 
 /// The rules the suite builds stores with: default phone region `DE`.
 #[must_use]
@@ -231,7 +272,7 @@ fn limit(n: u32) -> PageLimit {
 }
 
 async fn audit_of(repo: &Repo, case: &CaseId) -> Vec<AuditEvent> {
-    repo.audit_trail_all(case).await.expect("audit trail")
+    repo.audit_trail_all(case, &clerk()).await.expect("audit trail")
 }
 
 /// Every page of a listing, `page_limit` items at a time.
@@ -258,7 +299,7 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
 }
 
 async fn assert_case_untouched(repo: &Repo, case: &CaseId) {
-    assert!(repo.list_all(case).await.expect("list").is_empty(), "nothing may be stored");
+    assert!(repo.list_all(case, &clerk()).await.expect("list").is_empty(), "nothing may be stored");
     assert!(audit_of(repo, case).await.is_empty(), "no audit event may be written");
 }
 
@@ -268,12 +309,15 @@ mod tests {
     #[test]
     fn every_behaviour_is_run() {
         let sources = [
+            include_str!("access.rs"),
             include_str!("audit.rs"),
             include_str!("case.rs"),
             include_str!("concurrency.rs"),
             include_str!("create.rs"),
             include_str!("delete.rs"),
+            include_str!("privacy.rs"),
             include_str!("read.rs"),
+            include_str!("read_audit.rs"),
             include_str!("search.rs"),
             include_str!("update.rs"),
         ];

@@ -3,7 +3,8 @@
 use super::*;
 
 async fn find_all(repo: &Repo, query: ContactQuery) -> Vec<Contact> {
-    walk(|request| repo.find(query.clone(), request), 2).await.concat()
+    let clerk = clerk();
+    walk(|request| repo.find(query.clone(), request, &clerk), 2).await.concat()
 }
 
 pub async fn find_by_phone_matches_any_formatting(repo: Repo) {
@@ -116,7 +117,9 @@ pub async fn find_crosses_cases_and_pages(repo: Repo) {
                 .expect("create"),
         );
     }
-    let pages = walk(|request| repo.find(ContactQuery::Email("shared@example.org".into()), request), 2).await;
+    let clerk = clerk();
+    let pages =
+        walk(|request| repo.find(ContactQuery::Email("shared@example.org".into()), request, &clerk), 2).await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
     assert_eq!(pages.concat(), expected, "every match once, oldest first");
     let cases: HashSet<_> = expected.iter().map(|c| &c.case_id).collect();
@@ -131,7 +134,7 @@ pub async fn find_rejects_blank_and_invalid_queries(repo: Repo) {
         ContactQuery::Phone("12".into()),
         ContactQuery::NamePrefix("a\u{0}".into()),
     ] {
-        let found = codes(repo.find(query.clone(), PageRequest::default()).await);
+        let found = codes(repo.find(query.clone(), PageRequest::default(), &clerk()).await);
         assert_eq!(found.len(), 1, "{query:?}");
         assert_eq!(found[0].1, "query");
     }

@@ -20,7 +20,7 @@ pub async fn update_sets_and_clears_fields(repo: Repo) {
     assert_eq!(updated.updated_by, supervisor());
     assert_eq!((updated.created_at, &updated.created_by), (created.created_at, &created.created_by));
     assert_eq!((updated.id, &updated.case_id), (created.id, &created.case_id));
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), updated);
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), updated);
 }
 
 pub async fn update_that_changes_nothing_changes_nothing(repo: Repo) {
@@ -60,7 +60,7 @@ pub async fn update_with_a_stale_version_conflicts(repo: Repo) {
         matches!(result, Err(Error::Conflict { expected: Some(1), current: 2 })),
         "a stale version is a conflict naming the current one: {result:?}"
     );
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), updated, "nothing is overwritten");
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), updated, "nothing is overwritten");
     assert_eq!(audit_of(&repo, &case).await.len(), 2);
     let future = repo.update(&case, created.id, ContactPatch::default(), Some(9), &clerk()).await;
     assert!(matches!(future, Err(Error::Conflict { expected: Some(9), current: 2 })), "{future:?}");
@@ -88,7 +88,7 @@ pub async fn update_cannot_leave_no_one_to_contact(repo: Repo) {
         codes(repo.update(&case, created.id, patch, None, &clerk()).await),
         [(None, "contact", "empty_contact")]
     );
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), created);
     assert_eq!(audit_of(&repo, &case).await.len(), 1);
 }
 
@@ -107,7 +107,7 @@ pub async fn update_validates_fields(repo: Repo) {
             (None, "email", "invalid_email")
         ]
     );
-    assert_eq!(repo.get(&case, created.id).await.expect("get"), created);
+    assert_eq!(repo.get(&case, created.id, &clerk()).await.expect("get"), created);
 }
 
 pub async fn update_of_an_unknown_contact_is_not_found(repo: Repo) {

@@ -346,6 +346,22 @@ pub fn normalize(value: &str) -> Option<String> {
     text::normalize_line(value)
 }
 
+/// Normalizes a value of `field` as [`Rules`] does before checking it: [`normalize`] for a
+/// single-line field; for a multi-line one (the address), line breaks become `\n`, each line
+/// is normalized and empty lines are dropped.
+///
+/// ```
+/// use renraku_core::ContactField;
+/// use renraku_core::validation::normalize_field;
+///
+/// let address = normalize_field(ContactField::Address, " Hauptstraße 1 \r\n\r\n10115  Berlin");
+/// assert_eq!(address.as_deref(), Some("Hauptstraße 1\n10115 Berlin"));
+/// ```
+#[must_use]
+pub fn normalize_field(field: ContactField, value: &str) -> Option<String> {
+    field::normalize(field, value)
+}
+
 /// Folds case for case-insensitive search: Unicode full case folding (so `Σ`, `σ` and `ς`
 /// fold alike, and `STRASSE` like `Straße`), then NFC. Backends store and compare folded
 /// keys, so every backend matches the same way whatever its collation.

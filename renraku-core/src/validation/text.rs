@@ -75,7 +75,9 @@ pub(crate) fn check(value: &str, multi_line: bool) -> Result<(), &'static str> {
     let chars: Vec<char> = value.chars().collect();
     let mut marks = 0;
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_control() && !(multi_line && c == '\n') {
+        // Line and paragraph separators break lines as `\n` does.
+        let line_break = matches!(c, '\n' | '\u{2028}' | '\u{2029}');
+        if (c.is_control() || line_break) && !(multi_line && c == '\n') {
             return Err(code::CONTROL_CHARACTER);
         }
         if is_invisible(c) && !joiner_in_context(&chars, i) {
@@ -170,6 +172,7 @@ mod tests {
             assert_eq!(check(bad, false), Err(code::INVISIBLE_CHARACTER), "{bad:?}");
         }
         assert_eq!(check("a\nb", false), Err(code::CONTROL_CHARACTER));
+        assert_eq!(check("a\u{2028}b", false), Err(code::CONTROL_CHARACTER), "a line separator");
         assert_eq!(check("a\nb", true), Ok(()));
         assert_eq!(check("a\u{7}b", true), Err(code::CONTROL_CHARACTER));
     }

@@ -63,6 +63,17 @@ impl TestServer {
 /// # Panics
 /// If there is no cluster (see [`TestServer::citus`]), or migrating or distributing fails.
 pub async fn fresh_distributed_repository(rules: Rules) -> PgContactRepository {
+    fresh_distributed_repository_with(rules, super::identity).await
+}
+
+/// [`fresh_distributed_repository`], with more options set by `configure`.
+///
+/// # Panics
+/// As [`fresh_distributed_repository`].
+pub async fn fresh_distributed_repository_with(
+    rules: Rules,
+    configure: impl FnOnce(super::Builder) -> super::Builder,
+) -> PgContactRepository {
     let options = TestServer::citus().url().parse::<PgConnectOptions>().expect("a valid URL");
     let options = options.options([("citus.shard_count", TEST_SHARD_COUNT)]);
     let pool = PgPoolOptions::new()
@@ -71,11 +82,10 @@ pub async fn fresh_distributed_repository(rules: Rules) -> PgContactRepository {
         .connect_with(options)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to the Citus coordinator: {e}"));
-    let repo = PgContactRepository::builder(pool)
+    let builder = PgContactRepository::builder(pool)
         .schema(format!("renraku_test_{}", uuid::Uuid::now_v7().simple()))
-        .rules(rules)
-        .build()
-        .expect("valid options");
+        .rules(rules);
+    let repo = configure(builder).build().expect("valid options");
     repo.migrate()
         .await
         .unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));

@@ -6,17 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum_extra::extract::cookie::Cookie;
 use http_body_util::BodyExt as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
-};
+use renraku_core::{ContactId, ContactRepository, Rules};
 use renraku_memory::MemoryContactRepository;
 use renraku_web::{AppState, Auth, JwtVerifier};
 use serde_json::{Value, json};
@@ -341,57 +337,15 @@ pub fn full_contact() -> Value {
     })
 }
 
-/// A store whose database is down.
-#[derive(Debug)]
-struct DownStore;
-
-fn down() -> Error {
-    Error::backend("test", std::io::Error::other("connection refused"))
-}
-
-#[async_trait]
-impl ContactRepository for DownStore {
-    async fn create(&self, _: &CaseId, _: NewContact, _: &Actor) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn create_many(&self, _: &CaseId, _: Vec<NewContact>, _: &Actor) -> Result<Vec<Contact>, Error> {
-        Err(down())
-    }
-    async fn get(&self, _: &CaseId, _: ContactId) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn list(&self, _: &CaseId, _: PageRequest) -> Result<Page<Contact>, Error> {
-        Err(down())
-    }
-    async fn update(
-        &self,
-        _: &CaseId,
-        _: ContactId,
-        _: ContactPatch,
-        _: Option<u64>,
-        _: &Actor,
-    ) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn delete(&self, _: &CaseId, _: ContactId, _: Option<u64>, _: &Actor) -> Result<(), Error> {
-        Err(down())
-    }
-    async fn erase_case(&self, _: &CaseId, _: &Actor) -> Result<u64, Error> {
-        Err(down())
-    }
-    async fn case(&self, _: &CaseId) -> Result<Case, Error> {
-        Err(down())
-    }
-    async fn audit_trail(&self, _: &CaseId, _: PageRequest) -> Result<Page<AuditEvent>, Error> {
-        Err(down())
-    }
-    async fn find(&self, _: ContactQuery, _: PageRequest) -> Result<Page<Contact>, Error> {
-        Err(down())
-    }
-}
-
-/// An app on a store that is down.
+/// An app on a PostgreSQL store whose server is down: nothing listens on its port.
 pub fn app_with_store_down() -> TestApp {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy(&format!("postgres://renraku@127.0.0.1:{closed}/renraku"))
+        .unwrap();
+    let rules = Rules::default().with_default_region("DE".parse().unwrap());
+    let store = renraku_postgres::PgContactRepository::builder(pool).rules(rules).build().unwrap();
     let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
-    TestApp::new(AppState::new(Arc::new(DownStore), Auth::Jwt(verifier))).with_bearer(token())
+    TestApp::new(AppState::new(Arc::new(store), Auth::Jwt(verifier))).with_bearer(token())
 }
