@@ -1,4 +1,4 @@
-//! The PostgreSQL [`ContactRepository`] of renraku, built on sqlx and safe to embed in a
+//! The PostgreSQL [`ContactRepository`](renraku_core::ContactRepository) of renraku, built on sqlx and safe to embed in a
 //! database that a host application already owns.
 //!
 //! - **Its own schema.** Tables live in one schema (default `renraku`, configurable), and
@@ -8,10 +8,10 @@
 //!   serializes them with a PostgreSQL advisory lock.
 //! - **Atomic, versioned writes.** Every mutation and its audit event are one transaction;
 //!   versions are checked in the statement itself (`... AND version = $3`). A stale
-//!   expected version is [`Error::Conflict`]; an update without one retries on a concurrent
+//!   expected version is [`Error::Conflict`](renraku_core::Error::Conflict); an update without one retries on a concurrent
 //!   change instead of overwriting it.
 //! - **Bounded waits.** Every transaction sets the repository's statement timeout, and every
-//!   call returns within it when the server is slow or down: [`Error::Backend`] with a
+//!   call returns within it when the server is slow or down: [`Error::Backend`](renraku_core::Error::Backend) with a
 //!   [`PgError`] source. The pool heals when the server comes back.
 //! - **Private.** Errors and `tracing` spans (one per operation: its name and case id) hold
 //!   no personal data and no SQL parameters.
@@ -76,7 +76,7 @@
 //!
 //! Two tables, `contacts` and `audit_events`, each with primary key `(case_id, id)`. Every
 //! statement filters by `case_id`, except the cross-case search of
-//! [`ContactRepository::find`], so the tables can be distributed by `case_id` without
+//! [`ContactRepository::find`](renraku_core::ContactRepository::find), so the tables can be distributed by `case_id` without
 //! changing a query: on a [Citus](https://www.citusdata.com/) cluster,
 //! [`PgContactRepository::distribute`] (after `migrate()`, at every start) distributes them
 //! and colocates each case's contacts and events on one worker. Operations on one case then

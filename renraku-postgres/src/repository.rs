@@ -98,9 +98,20 @@ impl PgContactRepository {
         self.inner.two_statements.store(true, Ordering::Relaxed);
     }
 
+    /// Runs one whole operation within the statement timeout, end to end: a write takes
+    /// several round trips (a connection, `BEGIN`, the lock, the write, the commit), and
+    /// bounding each one alone would let the call take several times the limit. When time
+    /// runs out the operation is dropped: its transaction rolls back and sqlx tests the
+    /// connection before pooling it again.
+    async fn within<T>(&self, operation: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let limit = self.inner.statement_timeout;
+        tokio::time::timeout(limit, operation).await.unwrap_or(Err(PgError::Timeout(limit).into()))
+    }
+
     /// Waits for the server at most the statement timeout: a slow, frozen or absent server
     /// becomes a [`PgError::Timeout`] instead of an endless wait. Every round trip goes
-    /// through here (a connection, each statement, the commit).
+    /// through here (a connection, each statement, the commit); the operations of the trait
+    /// are also bounded as a whole (see `within`).
     pub(crate) async fn bounded<T>(
         &self,
         work: impl Future<Output = Result<T, sqlx::Error>>,
@@ -122,7 +133,7 @@ impl PgContactRepository {
 impl ContactRepository for PgContactRepository {
     #[instrument(name = "renraku.create", skip_all, fields(case_id = %case_id))]
     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
-        writes::create(self, case_id, input, actor).await
+        self.within(writes::create(self, case_id, input, actor)).await
     }
 
     #[instrument(name = "renraku.create_many", skip_all, fields(case_id = %case_id, count = inputs.len()))]
@@ -132,17 +143,17 @@ impl ContactRepository for PgContactRepository {
         inputs: Vec<NewContact>,
         actor: &Actor,
     ) -> Result<Vec<Contact>, Error> {
-        writes::create_many(self, case_id, inputs, actor).await
+        self.within(writes::create_many(self, case_id, inputs, actor)).await
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
     async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
-        reads::get(self, case_id, id, actor).await
+        self.within(reads::get(self, case_id, id, actor)).await
     }
 
     #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
     async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
-        reads::list(self, case_id, page, actor).await
+        self.within(reads::list(self, case_id, page, actor)).await
     }
 
     #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
@@ -154,7 +165,7 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<Contact, Error> {
-        writes::update(self, case_id, id, patch, expected, actor).await
+        self.within(writes::update(self, case_id, id, patch, expected, actor)).await
     }
 
     #[instrument(name = "renraku.delete", skip_all, fields(case_id = %case_id))]
@@ -165,17 +176,17 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<(), Error> {
-        writes::delete(self, case_id, id, expected, actor).await
+        self.within(writes::delete(self, case_id, id, expected, actor)).await
     }
 
     #[instrument(name = "renraku.erase_case", skip_all, fields(case_id = %case_id))]
     async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
-        writes::erase_case(self, case_id, actor).await
+        self.within(writes::erase_case(self, case_id, actor)).await
     }
 
     #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
     async fn case(&self, case_id: &CaseId, _actor: &Actor) -> Result<Case, Error> {
-        reads::case(self, case_id).await
+        self.within(reads::case(self, case_id)).await
     }
 
     #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
@@ -185,7 +196,7 @@ impl ContactRepository for PgContactRepository {
         page: PageRequest,
         _actor: &Actor,
     ) -> Result<Page<AuditEvent>, Error> {
-        reads::audit_trail(self, case_id, page).await
+        self.within(reads::audit_trail(self, case_id, page)).await
     }
 
     #[instrument(name = "renraku.find", skip_all)]
@@ -195,7 +206,7 @@ impl ContactRepository for PgContactRepository {
         page: PageRequest,
         actor: &Actor,
     ) -> Result<Page<Contact>, Error> {
-        reads::find(self, query, page, actor).await
+        self.within(reads::find(self, query, page, actor)).await
     }
 
     #[instrument(name = "renraku.purge", skip_all)]
@@ -205,7 +216,7 @@ impl ContactRepository for PgContactRepository {
         limit: PageLimit,
         actor: &Actor,
     ) -> Result<Purged, Error> {
-        writes::purge(self, changed_before, limit, actor).await
+        self.within(writes::purge(self, changed_before, limit, actor)).await
     }
 
     #[instrument(name = "renraku.export_person", skip_all)]
@@ -215,12 +226,12 @@ impl ContactRepository for PgContactRepository {
         page: PageRequest,
         actor: &Actor,
     ) -> Result<Page<PersonRecord>, Error> {
-        reads::export_person(self, query, page, actor).await
+        self.within(reads::export_person(self, query, page, actor)).await
     }
 
     #[instrument(name = "renraku.erase_person", skip_all, fields(count = selection.len()))]
     async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
-        writes::erase_person(self, selection, actor).await
+        self.within(writes::erase_person(self, selection, actor)).await
     }
 }
 

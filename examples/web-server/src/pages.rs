@@ -14,7 +14,7 @@ use renraku_core::{
 };
 use serde::Deserialize;
 
-use crate::auth::{SESSION_COOKIE, Session, strip_bearer};
+use crate::auth::{Session, session_cookie_name, strip_bearer};
 use crate::csrf::CsrfForm;
 use crate::error::{HttpError, invalid_id_message};
 use crate::extract::{CasePath, ContactPath, Paging};
@@ -254,9 +254,13 @@ async fn delete_contact(
     CsrfForm(form): CsrfForm<VersionForm>,
 ) -> Result<Response, HttpError> {
     // The confirmation page carries the version it showed: a contact that changed since
-    // is not deleted unseen.
-    let expected = form.version.as_deref().and_then(|v| v.trim().parse().ok());
-    match state.store().delete(&case_id, id, expected, &session.actor).await {
+    // is not deleted unseen, and a form without it deletes nothing (as an update).
+    let Some(expected) = form.version.as_deref().and_then(|v| v.trim().parse().ok()) else {
+        return Err(HttpError::bad_request(
+            "The form has no valid version. Please reload the confirmation page.",
+        ));
+    };
+    match state.store().delete(&case_id, id, Some(expected), &session.actor).await {
         Ok(()) => Ok(flash::redirect(&format!("/cases/{case_id}"), Flash::Deleted, &state)),
         Err(err @ Error::Conflict { .. }) => Err(HttpError::from(err)
             .with_link(contact_href(&case_id, &id.to_string()), "Review the current version")),
@@ -442,21 +446,29 @@ async fn sign_in(
             return Ok(again(layout, StatusCode::UNAUTHORIZED, error));
         }
     };
-    let mut response = flash::redirect(&next, Flash::SignedIn, &state);
-    let mut session = cookies::cookie(SESSION_COOKIE, token.to_owned(), state.secure_cookies());
-    // The cookie expires with the token.
-    if let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(verified.expires_at) {
-        session.set_expires(expires);
-        let remaining = verified.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
-        session.set_max_age(time::Duration::seconds(remaining.max(0)));
+    // The cookie is kept as long as the server accepts the token: its expiry plus the
+    // leeway. A token accepted only within the leeway still gets a cookie that lives.
+    let accepted_until = verified.accepted_until();
+    let remaining = accepted_until - time::OffsetDateTime::now_utc().unix_timestamp();
+    let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(accepted_until) else {
+        return Ok(again(layout, StatusCode::UNAUTHORIZED, "The token's expiry is out of range."));
+    };
+    if remaining < 1 {
+        return Ok(again(layout, StatusCode::UNAUTHORIZED, "The token has expired. Please get a new one."));
     }
+    let mut response = flash::redirect(&next, Flash::SignedIn, &state);
+    let secure = state.secure_cookies();
+    let mut session = cookies::cookie(session_cookie_name(secure), token.to_owned(), secure);
+    session.set_expires(expires);
+    session.set_max_age(time::Duration::seconds(remaining));
     cookies::append(response.headers_mut(), session);
     Ok(response)
 }
 
 async fn sign_out(State(state): State<AppState>, CsrfForm(NoFields {}): CsrfForm<NoFields>) -> Response {
     let mut response = flash::redirect("/", Flash::SignedOut, &state);
-    cookies::remove(response.headers_mut(), SESSION_COOKIE, state.secure_cookies());
+    let secure = state.secure_cookies();
+    cookies::remove(response.headers_mut(), session_cookie_name(secure), secure);
     response
 }
 

@@ -40,7 +40,7 @@ impl Layout {
     pub(crate) fn of_request(headers: &HeaderMap, state: &AppState) -> Self {
         let user = crate::auth::optional_actor(headers, state);
         Self {
-            csrf: crate::csrf::cookie_token(headers).unwrap_or_default(),
+            csrf: crate::csrf::form_token(headers, state).unwrap_or_default(),
             flash: None,
             user: user.as_ref().map(ToString::to_string),
             auth_disabled: state.auth().is_disabled(),

@@ -139,6 +139,7 @@ macro_rules! __conformance_behaviours {
             find_skips_deleted_and_erased_contacts,
             concurrent_updates_with_versions_have_one_winner_per_version,
             concurrent_updates_without_version_are_all_applied,
+            an_update_storm_applies_every_update_once,
             concurrent_creates_are_all_stored,
             every_operation_asks_the_policy_once,
             a_denied_operation_touches_nothing,

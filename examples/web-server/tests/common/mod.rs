@@ -193,8 +193,12 @@ impl TestApp {
         self.cookies.lock().unwrap().clear();
     }
 
-    /// Sends a request exactly as given; checks what every response must satisfy.
-    pub async fn raw(&self, request: Request<Body>) -> TestResponse {
+    /// Sends a request exactly as given (with `Host: localhost` if it names no host, as
+    /// every HTTP/1.1 client does); checks what every response must satisfy.
+    pub async fn raw(&self, mut request: Request<Body>) -> TestResponse {
+        if !request.headers().contains_key(header::HOST) {
+            request.headers_mut().insert(header::HOST, header::HeaderValue::from_static("localhost"));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
@@ -237,12 +241,12 @@ impl TestApp {
         self.send(Request::get(path), Body::empty()).await
     }
 
-    /// The CSRF token of the client, fetching a page first if it has none yet.
+    /// The form token for the client's cookies as they are now, read from a form as a
+    /// browser would (the sign-in form is on every server). It sets the CSRF cookie if the
+    /// client has none yet.
     pub async fn csrf(&self) -> String {
-        if self.cookie("renraku_csrf").is_none() {
-            self.get("/").await.assert_status(200);
-        }
-        self.cookie("renraku_csrf").expect("the server sets a CSRF cookie")
+        let page = self.get("/session").await;
+        form_token(page.assert_page(200))
     }
 
     /// Posts a form as a browser would, with the CSRF token.
@@ -298,6 +302,13 @@ impl TestApp {
         response.assert_status(201);
         response.json()
     }
+}
+
+/// The CSRF form token of the first form of `page`.
+pub fn form_token(page: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker).unwrap_or_else(|| panic!("no CSRF token in:\n{page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
 }
 
 /// What every response of the server must satisfy, checked on every response of every

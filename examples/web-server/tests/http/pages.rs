@@ -356,6 +356,20 @@ async fn deleting_asks_for_confirmation_then_redirects_with_a_flash() {
     app.post_form(&format!("{href}/delete"), &[("version", "1")]).await.assert_page(404);
 }
 
+/// A delete form without a version deletes nothing (400), as an update without one.
+async fn deleting_without_a_version_is_a_400_and_deletes_nothing() {
+    let app = app_under_test().await;
+    let case = app.new_case();
+    let contact = app.create(&case, full_contact()).await;
+    let href = format!("/cases/{case}/contacts/{}", contact["id"].as_str().unwrap());
+    for fields in [&[][..], &[("version", "")][..], &[("version", "one")][..]] {
+        let page = app.post_form(&format!("{href}/delete"), fields).await;
+        assert!(page.assert_page(400).contains("no valid version"), "{fields:?}");
+    }
+    app.get(&href).await.assert_page(200);
+    app.post_form(&href, &[("first_name", "Ada")]).await.assert_page(400);
+}
+
 /// The `href` of the link with the text `text`, unescaped.
 fn link_to(page: &str, text: &str) -> Option<String> {
     let end = page.find(&format!(">{text}</a>"))?;
@@ -497,6 +511,7 @@ crate::on_every_store!(
     a_stale_edit_is_a_409_showing_the_current_values_and_nothing_is_overwritten,
     deleting_asks_for_confirmation_then_redirects_with_a_flash,
     the_case_page_is_paginated_forward_and_back,
+    deleting_without_a_version_is_a_400_and_deletes_nothing,
     the_audit_page_shows_who_did_what_to_which_fields_never_values,
     erasing_a_case_asks_for_confirmation_then_erases_everything,
     unknown_pages_and_methods_answer_pages,
