@@ -9,14 +9,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use renraku_core::{
     Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
+    Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, Rules,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::instrument;
 
 use crate::error::{PgError, backend};
 use crate::sql::Statements;
-use crate::{reads, writes};
+use crate::{feed, reads, writes};
 
 /// A [`ContactRepository`] on PostgreSQL. Cheap to clone: clones share the pool.
 ///
@@ -35,8 +35,11 @@ pub(crate) struct Inner {
     pub(crate) read_audit: bool,
     pub(crate) sql: Statements,
     /// Whether writes store the audit row with a statement of its own, one-phase on a
-    /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
+    /// Citus worker, and the feed reads `_renraku_feed`; set by
+    /// [`distribute`](PgContactRepository::distribute).
     pub(crate) two_statements: AtomicBool,
+    /// The feed's listener, started by the first wait (see `feed.rs`).
+    pub(crate) feed_waker: std::sync::OnceLock<crate::feed::FeedWaker>,
 }
 
 impl fmt::Debug for PgContactRepository {
@@ -91,6 +94,16 @@ impl PgContactRepository {
     /// data-modifying CTE (see `writes.rs`).
     pub(crate) fn writes_in_two_statements(&self) -> bool {
         self.inner.two_statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether the tables are distributed with Citus (by this repository's
+    /// [`distribute`](Self::distribute)): the feed then lives in `_renraku_feed`.
+    pub(crate) fn distributed(&self) -> bool {
+        self.writes_in_two_statements()
+    }
+
+    pub(crate) fn inner_feed_waker(&self) -> &std::sync::OnceLock<crate::feed::FeedWaker> {
+        &self.inner.feed_waker
     }
 
     pub(crate) fn write_in_two_statements(&self) {
@@ -195,6 +208,16 @@ impl ContactRepository for PgContactRepository {
         actor: &Actor,
     ) -> Result<Page<Contact>, Error> {
         reads::find(self, query, page, actor).await
+    }
+
+    #[instrument(name = "renraku.feed", skip_all)]
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, _actor: &Actor) -> Result<FeedPage, Error> {
+        feed::page(self, after, limit).await
+    }
+
+    #[instrument(name = "renraku.wait_for_events", skip_all)]
+    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, _actor: &Actor) -> Result<bool, Error> {
+        feed::wait(self, after, timeout).await
     }
 }
 

@@ -26,6 +26,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::error::PgError;
+use crate::feed;
 use crate::repository::PgContactRepository;
 use crate::rows::{self, bind_event, field_names, version};
 
@@ -185,10 +186,13 @@ async fn write_locked(
     repo.bounded(tx.commit()).await
 }
 
-/// Stores an audit event of the case.
+/// Stores an audit event of the case (and on Citus its row in the feed, see `feed.rs`).
 async fn insert_event(repo: &PgContactRepository, tx: &mut Tx, event: &AuditEvent) -> Result<(), Error> {
     let insert = sqlx::query(repo.sql().insert_event.clone()).bind(event.case_id.as_str());
     repo.bounded(bind_event(insert, event).execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_event(repo, tx, event).await?;
+    }
     Ok(())
 }
 
@@ -261,6 +265,9 @@ async fn insert(
         .bind(changes.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>())
         .bind(changes.iter().map(|c| c.event.at).collect::<Vec<_>>());
     repo.bounded(query.execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_events(repo, tx, case_id.as_str(), changes.iter().map(|c| &c.event)).await?;
+    }
     Ok(())
 }
 

@@ -1,11 +1,13 @@
 //! [`PolicyRepository`]: any repository, behind an access policy.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use super::{AccessPolicy, Action, Scope};
 use crate::{
     Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest,
+    Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest,
 };
 
 /// A [`ContactRepository`] that asks an [`AccessPolicy`] before every operation, then
@@ -21,6 +23,7 @@ use crate::{
 /// | `erase_case` | [`Action::EraseCase`] | the case |
 /// | `audit_trail` | [`Action::ReadAudit`] | the case, or across cases for [`CaseId::across_cases`] |
 /// | `find` | [`Action::Search`] | across cases |
+/// | `feed`, `wait_for_events` | [`Action::ReadFeed`] | across cases |
 ///
 /// It is cheap to build around a borrowed repository, so a host can make one per request
 /// with that request's policy (the cases a token may see, say). See the
@@ -135,5 +138,15 @@ impl<R: ContactRepository, P: AccessPolicy> ContactRepository for PolicyReposito
     ) -> Result<Page<Contact>, Error> {
         self.check(actor, Scope::AcrossCases, Action::Search).await?;
         self.inner.find(query, page, actor).await
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.feed(after, limit, actor).await
+    }
+
+    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, actor: &Actor) -> Result<bool, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.wait_for_events(after, timeout, actor).await
     }
 }
