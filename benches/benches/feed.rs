@@ -103,10 +103,8 @@ async fn latency(repo: &PgContactRepository, duration: Duration) -> (f64, Vec<Du
     stop.store(true, Ordering::SeqCst);
     let delivered = follower.await.expect("follower");
     assert_eq!(delivered.len(), committed.len(), "every event delivered once");
-    let mut latencies: Vec<Duration> = delivered
-        .iter()
-        .map(|(id, at)| at.saturating_duration_since(committed[id]))
-        .collect();
+    let mut latencies: Vec<Duration> =
+        delivered.iter().map(|(id, at)| at.saturating_duration_since(committed[id])).collect();
     latencies.sort_unstable();
     (per_second, latencies)
 }
@@ -126,10 +124,8 @@ fn ms(d: Duration) -> String {
 async fn counter_cost(repo: &PgContactRepository, duration: Duration, with_counter: bool) -> f64 {
     let s = format!("\"{}\"", repo.schema());
     let sql = |text: &str| sqlx::AssertSqlSafe(text.replace("{s}", &s));
-    sqlx::raw_sql(sql(
-        "CREATE TABLE IF NOT EXISTS {s}.bench_counter (n bigint NOT NULL);
-         INSERT INTO {s}.bench_counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {s}.bench_counter)",
-    ))
+    sqlx::raw_sql(sql("CREATE TABLE IF NOT EXISTS {s}.bench_counter (n bigint NOT NULL);
+         INSERT INTO {s}.bench_counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {s}.bench_counter)"))
     .execute(repo.pool())
     .await
     .expect("counter table");

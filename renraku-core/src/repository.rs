@@ -201,7 +201,12 @@ pub trait ContactRepository: Debug + Send + Sync {
     ///
     /// # Errors
     /// [`Error::Backend`].
-    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, actor: &Actor) -> Result<bool, Error>;
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error>;
 }
 
 /// Implements [`ContactRepository`] for a pointer type by forwarding every method.

@@ -72,8 +72,8 @@ use async_trait::async_trait;
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
     Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, Rules, SearchKey,
-    SearchKeys,
+    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, Rules,
+    SearchKey, SearchKeys,
 };
 use tokio::sync::watch;
 
@@ -466,7 +466,12 @@ impl ContactRepository for MemoryContactRepository {
         Ok(FeedPage::from_overfetch(events, *after, limit))
     }
 
-    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, _actor: &Actor) -> Result<bool, Error> {
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
         // Subscribed under the same lock as the check: no event can slip in between.
         let mut signal = {
             let store = self.read();

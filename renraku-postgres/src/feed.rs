@@ -88,7 +88,9 @@ pub(crate) async fn page(
     let mut events = found.iter().map(positioned).collect::<Result<Vec<_>, _>>()?;
     if !after.is_start() {
         match events.first() {
-            Some((position, event)) if *position == after.position() && *event.id.as_uuid() == after.event() => {
+            Some((position, event))
+                if *position == after.position() && *event.id.as_uuid() == after.event() =>
+            {
                 events.remove(0);
             }
             _ => return Err(Error::UnknownCursor),
@@ -105,7 +107,11 @@ fn positioned(row: &PgRow) -> Result<(u64, AuditEvent), PgError> {
 }
 
 /// Waits for events after `after` (see `ContactRepository::wait_for_events`).
-pub(crate) async fn wait(repo: &PgContactRepository, after: &FeedCursor, timeout: Duration) -> Result<bool, Error> {
+pub(crate) async fn wait(
+    repo: &PgContactRepository,
+    after: &FeedCursor,
+    timeout: Duration,
+) -> Result<bool, Error> {
     let deadline = Instant::now() + timeout;
     // Subscribed before the first look: a commit after it is a signal we will see.
     let mut signal = repo.feed_waker().subscribe();
@@ -156,7 +162,8 @@ impl PgContactRepository {
     fn feed_waker(&self) -> &watch::Sender<u64> {
         let waker = self.inner_feed_waker().get_or_init(|| {
             let signal = watch::Sender::new(0);
-            let task = tokio::spawn(listen(self.pool().clone(), self.sql().feed_channel.clone(), signal.clone()));
+            let task =
+                tokio::spawn(listen(self.pool().clone(), self.sql().feed_channel.clone(), signal.clone()));
             FeedWaker { signal, listener: task.abort_handle() }
         });
         &waker.signal

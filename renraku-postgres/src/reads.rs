@@ -75,8 +75,12 @@ pub(crate) async fn find(
     let (sql, audit, distributed) = (repo.sql(), repo.read_audit(), repo.distributed());
     let key = repo.rules().check_query(query)?;
     let query = match &key {
-        SearchKey::Phone(e164) => sqlx::query(sql.find_by_phone.statement(audit, distributed)).bind(e164.as_str()),
-        SearchKey::Email(email) => sqlx::query(sql.find_by_email.statement(audit, distributed)).bind(email.as_str()),
+        SearchKey::Phone(e164) => {
+            sqlx::query(sql.find_by_phone.statement(audit, distributed)).bind(e164.as_str())
+        }
+        SearchKey::Email(email) => {
+            sqlx::query(sql.find_by_email.statement(audit, distributed)).bind(email.as_str())
+        }
         SearchKey::NamePrefix(prefix) => {
             // Names hold letters only, so no name can start with a prefix that has no
             // successor (one made of U+10FFFF alone): nothing to find, nothing to record.

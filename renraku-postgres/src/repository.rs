@@ -216,7 +216,12 @@ impl ContactRepository for PgContactRepository {
     }
 
     #[instrument(name = "renraku.wait_for_events", skip_all)]
-    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, _actor: &Actor) -> Result<bool, Error> {
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
         feed::wait(self, after, timeout).await
     }
 }

@@ -90,7 +90,9 @@ impl CursorStore {
         }
         // Two forwarders creating the table at once: the second waits for the first.
         let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('renraku_forwarder.cursors'))").execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('renraku_forwarder.cursors'))")
+            .execute(&mut *tx)
+            .await?;
         sqlx::raw_sql(CURSOR_TABLE).execute(&mut *tx).await.context("creating the cursor table")?;
         tx.commit().await?;
         Ok(Self::Table { pool: pool.clone(), name: config.name.clone() })
@@ -230,7 +232,9 @@ pub async fn run(config: Config, mut shutdown: watch::Receiver<bool>) -> anyhow:
         let page = match repo.feed(&cursor, limit, &actor).await {
             Ok(page) => page,
             Err(renraku_core::Error::UnknownCursor) => {
-                anyhow::bail!("the stored cursor {cursor} names no event of this feed (another database or schema?)")
+                anyhow::bail!(
+                    "the stored cursor {cursor} names no event of this feed (another database or schema?)"
+                )
             }
             Err(why) => {
                 tracing::warn!(error = %why, retry_in = ?retry, "reading the feed failed");

@@ -103,7 +103,8 @@ fn clerk() -> Actor {
 async fn write(repo: &PgContactRepository, count: usize, pause: Duration) {
     let case = CaseId::new(format!("case-{}", Uuid::now_v7().simple())).unwrap();
     for i in 0..count {
-        let input = NewContact { first_name: Some(format!("Ada{}", "a".repeat(i % 5))), ..NewContact::default() };
+        let input =
+            NewContact { first_name: Some(format!("Ada{}", "a".repeat(i % 5))), ..NewContact::default() };
         repo.create(&case, input, &clerk()).await.unwrap();
         tokio::time::sleep(pause).await;
     }
@@ -147,8 +148,10 @@ async fn postgres_forwarder_killed_mid_stream_loses_nothing() {
         }
     });
     let mut first = forwarder(&repo, &env);
-    wait_until("a third is delivered", Duration::from_secs(60), || shared.lock().unwrap().ids.len() >= EVENTS / 3)
-        .await;
+    wait_until("a third is delivered", Duration::from_secs(60), || {
+        shared.lock().unwrap().ids.len() >= EVENTS / 3
+    })
+    .await;
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
     let at_kill = shared.lock().unwrap().ids.len();
@@ -170,8 +173,10 @@ async fn postgres_forwarder_killed_mid_stream_loses_nothing() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(shared.lock().unwrap().ids.len(), delivered, "nothing delivered twice after a clean stop");
     write(&repo, 5, Duration::ZERO).await;
-    wait_until("new events are delivered", Duration::from_secs(30), || shared.lock().unwrap().ids.len() == delivered + 5)
-        .await;
+    wait_until("new events are delivered", Duration::from_secs(30), || {
+        shared.lock().unwrap().ids.len() == delivered + 5
+    })
+    .await;
     assert!(terminate(&mut third).success());
 
     let received = shared.lock().unwrap().ids.clone();
@@ -185,7 +190,10 @@ async fn postgres_forwarder_killed_mid_stream_loses_nothing() {
         all.len(),
         received.len()
     );
-    assert!(duplicates <= BATCH, "duplicates only around the kill: at most the page in flight ({duplicates})");
+    assert!(
+        duplicates <= BATCH,
+        "duplicates only around the kill: at most the page in flight ({duplicates})"
+    );
     // The duplicates are the events delivered just before the kill, delivered again.
     let again: Vec<usize> =
         received.iter().enumerate().filter(|(i, id)| received[..*i].contains(id)).map(|(i, _)| i).collect();

@@ -145,7 +145,12 @@ impl<R: ContactRepository, P: AccessPolicy> ContactRepository for PolicyReposito
         self.inner.feed(after, limit, actor).await
     }
 
-    async fn wait_for_events(&self, after: &FeedCursor, timeout: Duration, actor: &Actor) -> Result<bool, Error> {
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error> {
         self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
         self.inner.wait_for_events(after, timeout, actor).await
     }

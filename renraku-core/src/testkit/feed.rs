@@ -116,12 +116,17 @@ pub async fn feed_follower_sees_every_event_once_while_16_writers_commit(repo: R
                 // Done when the writers are, and nothing is left to read or held back.
                 if finished
                     && caught_up
-                    && !repo.wait_for_events(&page.next, Duration::from_millis(200), &auditor()).await.expect("wait")
+                    && !repo
+                        .wait_for_events(&page.next, Duration::from_millis(200), &auditor())
+                        .await
+                        .expect("wait")
                 {
                     return (seen, stored);
                 }
                 if !page.more {
-                    repo.wait_for_events(&page.next, Duration::from_millis(50), &auditor()).await.expect("wait");
+                    repo.wait_for_events(&page.next, Duration::from_millis(50), &auditor())
+                        .await
+                        .expect("wait");
                 }
             }
         }
@@ -133,8 +138,8 @@ pub async fn feed_follower_sees_every_event_once_while_16_writers_commit(repo: R
             let case = fresh_case();
             let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
             for update in 0..UPDATES {
-                let patch =
-                    ContactPatch::default().set(ContactField::Relationship, format!("writer {writer} {update}"));
+                let patch = ContactPatch::default()
+                    .set(ContactField::Relationship, format!("writer {writer} {update}"));
                 repo.update(&case, contact.id, patch, None, &clerk()).await.expect("update");
             }
             case
@@ -259,7 +264,10 @@ pub async fn feed_asks_the_policy_for_read_feed(repo: Repo) {
         assert!(matches!(denied, Err(Error::Denied { action: Action::ReadFeed, case_id: None })));
     }
     let auditor = as_role(Role::Auditor);
-    assert!(guarded.wait_for_events(&FeedCursor::START, Duration::from_secs(30), &auditor).await.expect("wait"));
-    let page = guarded.feed(&FeedCursor::START, limit(10), &auditor).await.expect("an auditor follows the feed");
+    assert!(
+        guarded.wait_for_events(&FeedCursor::START, Duration::from_secs(30), &auditor).await.expect("wait")
+    );
+    let page =
+        guarded.feed(&FeedCursor::START, limit(10), &auditor).await.expect("an auditor follows the feed");
     assert_eq!(page.events.len(), 1);
 }

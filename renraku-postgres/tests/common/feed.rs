@@ -38,7 +38,10 @@ async fn at_least(repo: &PgContactRepository, after: FeedCursor, n: usize) -> Fe
 ///
 /// `table` is where the feed reads (`audit_events` on one server, `_renraku_feed` on Citus):
 /// the first writer writes there by hand, as renraku's own statements do.
-pub(crate) async fn transactions_that_commit_out_of_order_are_delivered_once(repo: &PgContactRepository, table: &str) {
+pub(crate) async fn transactions_that_commit_out_of_order_are_delivered_once(
+    repo: &PgContactRepository,
+    table: &str,
+) {
     let clerk = Actor::new("clerk-1").unwrap();
     let input = || NewContact { first_name: Some("Ada".into()), ..NewContact::default() };
     let before = repo.create(&renraku_core::testkit::fresh_case(), input(), &clerk).await.unwrap();
@@ -55,8 +58,14 @@ pub(crate) async fn transactions_that_commit_out_of_order_are_delivered_once(rep
         VALUES ($1, $2, NULL, 'case_erased', 'clerk-1', '{{}}', now())",
         repo.schema()
     );
-    sqlx::query(sqlx::AssertSqlSafe(insert)).bind(early_case.as_str()).bind(early_id).execute(&mut *early).await.unwrap();
-    let early_tx: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint").fetch_one(&mut *early).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert))
+        .bind(early_case.as_str())
+        .bind(early_id)
+        .execute(&mut *early)
+        .await
+        .unwrap();
+    let early_tx: i64 =
+        sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint").fetch_one(&mut *early).await.unwrap();
 
     // The late writer: a renraku write that begins after and commits first.
     let late_case = renraku_core::testkit::fresh_case();
