@@ -91,10 +91,18 @@ async fn latency(repo: &PgContactRepository, duration: Duration) -> (f64, Vec<Du
                 delivered.extend(page.events.iter().filter_map(|e| e.contact_id).map(|id| (id, now)));
                 cursor = page.next;
                 if !page.more {
-                    if stop.load(Ordering::SeqCst) && page.events.is_empty() {
+                    let stopping = stop.load(Ordering::SeqCst) && page.events.is_empty();
+                    let woken = repo
+                        .wait_for_events(
+                            &cursor,
+                            Duration::from_millis(if stopping { 300 } else { 1000 }),
+                            &actor(),
+                        )
+                        .await
+                        .expect("wait");
+                    if stopping && !woken {
                         return delivered;
                     }
-                    repo.wait_for_events(&cursor, Duration::from_secs(1), &actor()).await.expect("wait");
                 }
             }
         }
@@ -123,7 +131,7 @@ fn ms(d: Duration) -> String {
 /// horizon). The same hand-written write with and without it, `WRITERS` at once.
 async fn counter_cost(repo: &PgContactRepository, duration: Duration, with_counter: bool) -> f64 {
     let s = format!("\"{}\"", repo.schema());
-    let sql = |text: &str| sqlx::AssertSqlSafe(text.replace("{s}", &s));
+    let sql = |text: &str| sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(text.replace("{s}", &s)));
     sqlx::raw_sql(sql("CREATE TABLE IF NOT EXISTS {s}.bench_counter (n bigint NOT NULL);
          INSERT INTO {s}.bench_counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {s}.bench_counter)"))
     .execute(repo.pool())

@@ -377,6 +377,22 @@ impl ContactRepository for DownStore {
     async fn find(&self, _: ContactQuery, _: PageRequest, _: &Actor) -> Result<Page<Contact>, Error> {
         Err(down())
     }
+    async fn feed(
+        &self,
+        _: &renraku_core::FeedCursor,
+        _: renraku_core::PageLimit,
+        _: &Actor,
+    ) -> Result<renraku_core::FeedPage, Error> {
+        Err(down())
+    }
+    async fn wait_for_events(
+        &self,
+        _: &renraku_core::FeedCursor,
+        _: std::time::Duration,
+        _: &Actor,
+    ) -> Result<bool, Error> {
+        Err(down())
+    }
 }
 
 /// An app on a store that is down.
