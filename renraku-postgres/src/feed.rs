@@ -35,9 +35,22 @@
 //! twice in the write's transaction: into `audit_events` (the case's trail, on the worker) and
 //! into `_renraku_feed`, a bookkeeping table that stays on the coordinator, stamped with the
 //! coordinator's transaction id; the feed reads that table only, below the coordinator's
-//! `xmin`: the single-server argument, on one node. What it costs and what Citus does with
-//! such a transaction is measured in BENCHMARKS.md; the Citus tests run the feed's
+//! `xmin`: the single-server argument, on one node. The Citus tests run the feed's
 //! conformance behaviours and the out-of-order commit on a 3-node cluster.
+//!
+//! What Citus does with such a transaction (checked on Citus 13.2 with
+//! `pg_dist_transaction`): a write to one worker plus a row in a plain coordinator table is
+//! still a **one-phase** commit (`citus_writes_after_distribute_commit_in_one_phase` passes
+//! with the feed row), so the cost is one more statement on the coordinator per write.
+//! One-phase means the worker commits first, then the coordinator: the feed row never shows
+//! a change before it is visible, but a coordinator that crashes between the two commits
+//! leaves that change and its audit event on the worker without its feed row (the trail
+//! keeps it; the feed misses it). Making the feed table a Citus local table
+//! (`citus_add_local_table_to_metadata`) would close that window with a two-phase commit per
+//! write, which BENCHMARKS.md measured at 1.4 to 1.9 times the cost of one phase for the
+//! audit row: not done; a follower that must not miss even that can reconcile with the
+//! audit trails. Writes must go through the coordinator: transaction ids of different nodes
+//! are not comparable.
 //!
 //! # Wake-ups
 //!

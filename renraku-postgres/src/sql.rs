@@ -240,7 +240,7 @@ impl Statements {
             ),
             feed_page: [&format!("{s}.audit_events"), &format!("{s}._renraku_feed")].map(|source| {
                 sql(format!(
-                    "SELECT {EVENT_COLUMNS}, tx::text::bigint FROM {source}
+                    "SELECT {EVENT_COLUMNS}, tx::text::bigint AS position FROM {source}
                     WHERE (tx, id) >= ($1::text::xid8, $2) AND tx < pg_snapshot_xmin(pg_current_snapshot())
                     ORDER BY tx, id LIMIT $3"
                 ))
