@@ -7,6 +7,8 @@
 //!   [`AuditEvent`], and the inputs [`NewContact`] and [`ContactPatch`];
 //! - the validation [`Rules`] (see the [`validation`] module for the table of rules);
 //! - the [`ContactRepository`] trait and its contract;
+//! - the change [`feed`]: every audit event across cases, in a stable order, for hosts
+//!   that forward changes elsewhere;
 //! - [`plan`]: the domain logic of every mutation (versions, changed fields, audit events)
 //!   as plain functions that backends call, so that every backend behaves the same;
 //! - one [`Error`] type whose messages never contain personal data.
@@ -59,6 +61,7 @@ mod audit;
 mod case;
 mod contact;
 mod error;
+pub mod feed;
 mod id;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -76,6 +79,7 @@ pub use audit::{AuditAction, AuditEvent};
 pub use case::Case;
 pub use contact::{Contact, ContactField, ContactPatch, FieldKind, FieldPatch, NewContact, UnknownName};
 pub use error::{BoxError, Error, IdKind, Result};
+pub use feed::{FeedCursor, FeedPage};
 pub use id::{AuditEventId, CaseId, ContactId};
 pub use page::{Cursor, Page, PageLimit, PageRequest};
 pub use privacy::{ContactRef, PersonRecord, Purged};

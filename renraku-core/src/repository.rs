@@ -2,6 +2,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use crate::audit::AuditEvent;
 use crate::case::Case;
 use crate::contact::{Contact, ContactPatch, NewContact};
 use crate::error::Error;
+use crate::feed::{FeedCursor, FeedPage};
 use crate::id::{CaseId, ContactId};
 use crate::page::{Page, PageLimit, PageRequest};
 use crate::privacy::{ContactRef, PersonRecord, Purged};
@@ -55,6 +57,12 @@ use crate::search::ContactQuery;
 ///   [`PolicyRepository`](crate::access::PolicyRepository) with the host's
 ///   [`AccessPolicy`](crate::access::AccessPolicy), which is asked once before every
 ///   operation; a denial is [`Error::Denied`] and touches nothing.
+/// - **The change feed.** [`feed`](Self::feed) returns every audit event of every case
+///   after a [`FeedCursor`], a page at a time, in an order that never changes behind a
+///   cursor once handed out: a follower that resumes from its stored cursor sees each event
+///   exactly once, even while writers commit concurrently and out of the order they began;
+///   events of erased cases stay. [`wait_for_events`](Self::wait_for_events) waits for new
+///   ones without polling. See the [`feed`](crate::feed) module.
 ///
 /// # Implementing it
 ///
@@ -67,8 +75,7 @@ use crate::search::ContactQuery;
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use renraku_core::{Actor, CaseId, Contact, ContactRepository, Error, NewContact};
-/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page,
-/// #     PageLimit, PageRequest, PersonRecord, Purged};
+/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page, /// #     PageLimit, PageRequest, PersonRecord, Purged};
 /// # use chrono::{DateTime, Utc};
 ///
 /// #[derive(Debug)]
@@ -258,6 +265,31 @@ pub trait ContactRepository: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Backend`] (cases already done stay done).
     async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error>;
+    /// The change feed: up to `limit` audit events of every case after `after`, in feed
+    /// order, with the cursor to continue from (see the [`feed`](crate::feed) module).
+    ///
+    /// This crosses case scopes on purpose, like [`find`](Self::find).
+    ///
+    /// # Errors
+    /// [`Error::UnknownCursor`] if `after` names no event of this feed; [`Error::Backend`].
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error>;
+
+    /// Waits until the feed may have events after `after`, or `timeout` has passed, without
+    /// polling in a tight loop: returns `Ok(true)` at once if events after `after` can be
+    /// read now, else as soon as a commit signals new ones (`Ok(true)`), or `Ok(false)` at
+    /// the timeout.
+    ///
+    /// A wake-up is a hint, not a promise: a follower reads the feed after every return,
+    /// `true` or `false`, so a lost signal costs at most one `timeout` of delay.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error>;
 }
 
 /// Implements [`ContactRepository`] for a pointer type by forwarding every method.
@@ -345,6 +377,19 @@ macro_rules! forward_repository {
 
             async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
                 (**self).erase_person(selection, actor).await
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error> {
+                (**self).feed(after, limit, actor).await
+            }
+
+            async fn wait_for_events(
+                &self,
+                after: &FeedCursor,
+                timeout: Duration,
+                actor: &Actor,
+            ) -> Result<bool, Error> {
+                (**self).wait_for_events(after, timeout, actor).await
             }
         }
     };

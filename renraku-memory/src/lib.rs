@@ -8,6 +8,9 @@
 //! - in the unit tests of a host application, as a real store that needs no setup.
 //!
 //! It is cheap to clone: clones share one store. Reads run in parallel; writes take turns.
+//! The change feed is the order in which the writes took their turns (commit order), and
+//! [`wait_for_events`](ContactRepository::wait_for_events) wakes on a `tokio::sync::watch`
+//! signal that every recorded event sends (it needs a Tokio runtime with time enabled).
 //! With [read audit](MemoryContactRepository::with_read_audit) on, reads are recorded as
 //! audit events too.
 //!
@@ -63,14 +66,17 @@ use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
     Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRef, ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged,
-    Rules, SearchKey, SearchKeys,
+    ContactRef, ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest,
+    PersonRecord, Purged, Rules, SearchKey, SearchKeys,
 };
+use tokio::sync::watch;
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
 ///
@@ -165,6 +171,19 @@ struct Store {
     by_email: HashMap<String, BTreeSet<ContactId>>,
     /// Case-folded first and last names, for prefix search.
     by_name: BTreeSet<(String, ContactId)>,
+    /// Every event, in the order it was recorded: the change feed. An event's position is
+    /// its index plus one.
+    feed: Vec<AuditEvent>,
+    /// Sends the feed's length whenever it grows.
+    feed_signal: FeedSignal,
+}
+
+struct FeedSignal(watch::Sender<u64>);
+
+impl Default for FeedSignal {
+    fn default() -> Self {
+        Self(watch::Sender::new(0))
+    }
 }
 
 #[derive(Default)]
@@ -194,7 +213,22 @@ impl Store {
     fn record(&mut self, event: AuditEvent) {
         let case = self.case_mut(&event.case_id);
         case.last_changed_at = case.last_changed_at.max(Some(event.at));
-        case.audit.insert(event.id, event);
+        case.audit.insert(event.id, event.clone());
+        self.feed.push(event);
+        self.feed_signal.0.send_replace(self.feed.len() as u64);
+    }
+
+    /// Where the feed after `cursor` starts (an index into `feed`), if the cursor is the
+    /// start or names an event of the feed.
+    fn feed_start(&self, cursor: &FeedCursor) -> Result<usize, Error> {
+        if cursor.is_start() {
+            return Ok(0);
+        }
+        let position = usize::try_from(cursor.position()).map_err(|_| Error::UnknownCursor)?;
+        match position.checked_sub(1).and_then(|index| self.feed.get(index)) {
+            Some(event) if *event.id.as_uuid() == cursor.event() => Ok(position),
+            _ => Err(Error::UnknownCursor),
+        }
     }
 
     fn put(&mut self, ContactChange { contact, keys, event }: ContactChange) -> Contact {
@@ -495,5 +529,35 @@ impl ContactRepository for MemoryContactRepository {
             }
         }
         Ok(erased)
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, _actor: &Actor) -> Result<FeedPage, Error> {
+        let store = self.read();
+        let start = store.feed_start(after)?;
+        let events = store.feed[start..]
+            .iter()
+            .take(limit.get() + 1)
+            .zip(start as u64 + 1..)
+            .map(|(event, position)| (position, event.clone()))
+            .collect();
+        Ok(FeedPage::from_overfetch(events, *after, limit))
+    }
+
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
+        // Subscribed under the same lock as the check: no event can slip in between.
+        let mut signal = {
+            let store = self.read();
+            let known = usize::try_from(after.position()).unwrap_or(usize::MAX);
+            if store.feed.len() > known {
+                return Ok(true);
+            }
+            store.feed_signal.0.subscribe()
+        };
+        Ok(matches!(tokio::time::timeout(timeout, signal.changed()).await, Ok(Ok(()))))
     }
 }

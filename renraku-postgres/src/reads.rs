@@ -13,6 +13,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use uuid::Uuid;
 
+use crate::feed;
 use crate::repository::PgContactRepository;
 use crate::rows::{self, bind_event};
 use crate::sql::prefix_successor;
@@ -23,12 +24,13 @@ pub(crate) async fn get(
     id: ContactId,
     actor: &Actor,
 ) -> Result<Contact, Error> {
-    let sql = repo.sql().select_contact.statement(repo.read_audit());
+    let sql = repo.sql().select_contact.statement(repo.read_audit(), repo.distributed());
     let query = sqlx::query(sql).bind(case_id.as_str()).bind(id.as_uuid());
-    let query = audited(repo, query, || plan::viewed(case_id, id, actor));
-    let row = repo.bounded(query.fetch_optional(repo.pool())).await?;
-    let row = row.ok_or_else(|| Error::contact_not_found(case_id, id))?;
-    Ok(rows::contact(&row)?)
+    let (query, event) = audited(repo, query, || plan::viewed(case_id, id, actor));
+    // A view is recorded only if there was a contact to see.
+    let found = fetch(repo, query, event, |rows| !rows.is_empty()).await?;
+    let row = found.first().ok_or_else(|| Error::contact_not_found(case_id, id))?;
+    Ok(rows::contact(row)?)
 }
 
 pub(crate) async fn list(
@@ -37,9 +39,10 @@ pub(crate) async fn list(
     page: PageRequest,
     actor: &Actor,
 ) -> Result<Page<Contact>, Error> {
-    let sql = repo.sql().list_contacts.statement(repo.read_audit());
+    let sql = repo.sql().list_contacts.statement(repo.read_audit(), repo.distributed());
     let query = sqlx::query(sql).bind(case_id.as_str()).bind(after(page)).bind(overfetch(page));
-    contacts(repo, audited(repo, query, || plan::listed(case_id, actor)), page).await
+    let (query, event) = audited(repo, query, || plan::listed(case_id, actor));
+    contacts(repo, query, event, page).await
 }
 
 pub(crate) async fn case(repo: &PgContactRepository, case_id: &CaseId) -> Result<Case, Error> {
@@ -130,46 +133,71 @@ async fn matching(
     page: PageRequest,
     event: Option<AuditEvent>,
 ) -> Result<Page<Contact>, Error> {
-    let (sql, audit) = (repo.sql(), event.is_some());
+    let (sql, audit, distributed) = (repo.sql(), event.is_some(), repo.distributed());
     let query = match key {
-        SearchKey::Phone(e164) => sqlx::query(sql.find_by_phone.statement(audit)).bind(e164.as_str()),
-        SearchKey::Email(email) => sqlx::query(sql.find_by_email.statement(audit)).bind(email.as_str()),
+        SearchKey::Phone(e164) => {
+            sqlx::query(sql.find_by_phone.statement(audit, distributed)).bind(e164.as_str())
+        }
+        SearchKey::Email(email) => {
+            sqlx::query(sql.find_by_email.statement(audit, distributed)).bind(email.as_str())
+        }
         SearchKey::NamePrefix(prefix) => {
             // Names hold letters only, so no name can start with a prefix that has no
             // successor (one made of U+10FFFF alone): nothing to find, nothing to record.
             let Some(upper) = prefix_successor(prefix) else { return Ok(Page::empty()) };
-            sqlx::query(sql.find_by_name.statement(audit)).bind(prefix.as_str()).bind(upper)
+            sqlx::query(sql.find_by_name.statement(audit, distributed)).bind(prefix.as_str()).bind(upper)
         }
     };
     let query = query.bind(after(page)).bind(overfetch(page));
-    let query = match event {
-        Some(event) => bind_event(query.bind(event.case_id.as_str().to_owned()), &event),
+    let query = match &event {
+        Some(event) => bind_event(query.bind(event.case_id.as_str().to_owned()), event),
         None => query,
     };
-    contacts(repo, query, page).await
+    contacts(repo, query, event, page).await
 }
 
 /// With read audit on, binds the event of the read after the read's own parameters (its
-/// case, then the event's columns; see `sql::Read`).
+/// case, then the event's columns; see `sql::Read`), and returns it.
 fn audited<'q>(
     repo: &PgContactRepository,
     query: Query<'q, Postgres, PgArguments>,
     event: impl FnOnce() -> AuditEvent,
-) -> Query<'q, Postgres, PgArguments> {
+) -> (Query<'q, Postgres, PgArguments>, Option<AuditEvent>) {
     if !repo.read_audit() {
-        return query;
+        return (query, None);
     }
     let event = event();
-    bind_event(query.bind(event.case_id.as_str().to_owned()), &event)
+    (bind_event(query.bind(event.case_id.as_str().to_owned()), &event), Some(event))
+}
+
+/// Runs a read. An audited read on a distributed repository runs in a transaction that
+/// also stores the event's row in the feed if the read `recorded` it (see `feed.rs`).
+async fn fetch(
+    repo: &PgContactRepository,
+    query: Query<'_, Postgres, PgArguments>,
+    event: Option<AuditEvent>,
+    recorded: impl FnOnce(&[PgRow]) -> bool,
+) -> Result<Vec<PgRow>, Error> {
+    let Some(event) = event.filter(|_| repo.distributed()) else {
+        return repo.bounded(query.fetch_all(repo.pool())).await;
+    };
+    let mut tx = repo.begin().await?;
+    let found: Vec<PgRow> = repo.bounded(query.fetch_all(&mut *tx)).await?;
+    if recorded(&found) {
+        feed::insert_feed_event(repo, &mut tx, &event).await?;
+    }
+    repo.bounded(tx.commit()).await?;
+    Ok(found)
 }
 
 /// The contacts a query selects (one more than the page holds), as a page.
 async fn contacts(
     repo: &PgContactRepository,
     query: Query<'_, Postgres, PgArguments>,
+    event: Option<AuditEvent>,
     page: PageRequest,
 ) -> Result<Page<Contact>, Error> {
-    let found: Vec<PgRow> = repo.bounded(query.fetch_all(repo.pool())).await?;
+    let found = fetch(repo, query, event, |_| true).await?;
     let items = found.iter().map(rows::contact).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
 }

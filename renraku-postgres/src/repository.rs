@@ -10,14 +10,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use renraku_core::{
     Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
-    ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged, Rules,
+    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, PersonRecord,
+    Purged, Rules,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::instrument;
 
 use crate::error::{PgError, backend};
 use crate::sql::Statements;
-use crate::{reads, writes};
+use crate::{feed, reads, writes};
 
 /// A [`ContactRepository`] on PostgreSQL. Cheap to clone: clones share the pool.
 ///
@@ -36,8 +37,11 @@ pub(crate) struct Inner {
     pub(crate) read_audit: bool,
     pub(crate) sql: Statements,
     /// Whether writes store the audit row with a statement of its own, one-phase on a
-    /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
+    /// Citus worker, and the feed reads `_renraku_feed`; set by
+    /// [`distribute`](PgContactRepository::distribute).
     pub(crate) two_statements: AtomicBool,
+    /// The feed's listener, started by the first wait (see `feed.rs`).
+    pub(crate) feed_waker: std::sync::OnceLock<crate::feed::FeedWaker>,
 }
 
 impl fmt::Debug for PgContactRepository {
@@ -92,6 +96,16 @@ impl PgContactRepository {
     /// data-modifying CTE (see `writes.rs`).
     pub(crate) fn writes_in_two_statements(&self) -> bool {
         self.inner.two_statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether the tables are distributed with Citus (by this repository's
+    /// [`distribute`](Self::distribute)): the feed then lives in `_renraku_feed`.
+    pub(crate) fn distributed(&self) -> bool {
+        self.writes_in_two_statements()
+    }
+
+    pub(crate) fn inner_feed_waker(&self) -> &std::sync::OnceLock<crate::feed::FeedWaker> {
+        &self.inner.feed_waker
     }
 
     pub(crate) fn write_in_two_statements(&self) {
@@ -232,6 +246,21 @@ impl ContactRepository for PgContactRepository {
     #[instrument(name = "renraku.erase_person", skip_all, fields(count = selection.len()))]
     async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
         self.within(writes::erase_person(self, selection, actor)).await
+    }
+
+    #[instrument(name = "renraku.feed", skip_all)]
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, _actor: &Actor) -> Result<FeedPage, Error> {
+        feed::page(self, after, limit).await
+    }
+
+    #[instrument(name = "renraku.wait_for_events", skip_all)]
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
+        feed::wait(self, after, timeout).await
     }
 }
 

@@ -27,8 +27,9 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::error::PgError;
+use crate::feed;
 use crate::repository::PgContactRepository;
-use crate::rows::{self, bind_event, field_names, version};
+use crate::rows::{self, bind_event, bind_events, field_names, version};
 
 /// How many contacts a bulk create validates, then stores with one statement, at a time.
 const CHUNK_ROWS: usize = 250;
@@ -235,15 +236,11 @@ pub(crate) async fn insert_events(
     case_id: &CaseId,
     events: &[AuditEvent],
 ) -> Result<(), Error> {
-    let query = sqlx::query(repo.sql().insert_events.clone())
-        .bind(case_id.as_str())
-        .bind(events.iter().map(|e| *e.id.as_uuid()).collect::<Vec<Uuid>>())
-        .bind(events.iter().map(|e| e.contact_id.map(|id| *id.as_uuid())).collect::<Vec<Option<Uuid>>>())
-        .bind(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| field_names(&e.changed_fields).join(",")).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>());
+    let query = bind_events(sqlx::query(repo.sql().insert_events.clone()), case_id.as_str(), events.iter());
     repo.bounded(query.execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_events(repo, tx, case_id.as_str(), events.iter()).await?;
+    }
     Ok(())
 }
 
@@ -278,10 +275,13 @@ async fn write_locked(
     repo.bounded(tx.commit()).await
 }
 
-/// Stores an audit event of the case.
+/// Stores an audit event of the case (and on Citus its row in the feed, see `feed.rs`).
 async fn insert_event(repo: &PgContactRepository, tx: &mut Tx, event: &AuditEvent) -> Result<(), Error> {
     let insert = sqlx::query(repo.sql().insert_event.clone()).bind(event.case_id.as_str());
     repo.bounded(bind_event(insert, event).execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_event(repo, tx, event).await?;
+    }
     Ok(())
 }
 
@@ -354,6 +354,9 @@ async fn insert(
         .bind(changes.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>())
         .bind(changes.iter().map(|c| c.event.at).collect::<Vec<_>>());
     repo.bounded(query.execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_events(repo, tx, case_id.as_str(), changes.iter().map(|c| &c.event)).await?;
+    }
     Ok(())
 }
 

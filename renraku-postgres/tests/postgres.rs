@@ -12,6 +12,16 @@ use renraku_postgres::testkit::{TestServer, fresh_repository};
 use renraku_postgres::{PgContactRepository, PgError};
 use sqlx::{Executor, PgPool, Row};
 
+#[path = "common/feed.rs"]
+mod feed;
+
+/// The feed when the transaction that began first commits last (see `common/feed.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_feed_holds_back_events_until_earlier_transactions_commit() {
+    let repo = fresh_repository(Rules::default()).await;
+    feed::transactions_that_commit_out_of_order_are_delivered_once(&repo, "audit_events").await;
+}
+
 fn clerk() -> Actor {
     Actor::new("clerk-1").unwrap()
 }
@@ -463,8 +473,8 @@ async fn hostile_strings_are_stored_verbatim() {
         .unwrap()
         .get(0);
     assert_eq!(
-        tables, 4,
-        "contacts, audit_events, the key version and the migration bookkeeping are all still there"
+        tables, 5,
+        "contacts, audit_events, the key version, the feed and the migration bookkeeping are all still there"
     );
 }
 

@@ -1,12 +1,15 @@
 //! [`PolicyRepository`]: any repository, behind an access policy.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{AccessPolicy, Action, Scope};
 use crate::{
     Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
-    ContactRepository, Error, NewContact, Page, PageLimit, PageRequest, PersonRecord, Purged,
+    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, PersonRecord,
+    Purged,
 };
 
 /// A [`ContactRepository`] that asks an [`AccessPolicy`] before every operation, then
@@ -28,6 +31,7 @@ use crate::{
 /// | `purge` | [`Action::Purge`] | across cases |
 /// | `export_person` | [`Action::ExportPerson`] | across cases |
 /// | `erase_person` | [`Action::ErasePerson`] | across cases |
+/// | `feed`, `wait_for_events` | [`Action::ReadFeed`] | across cases |
 ///
 /// It is cheap to build around a borrowed repository, so a host can make one per request
 /// with that request's policy (the cases a token may see, say). See the
@@ -167,5 +171,20 @@ impl<R: ContactRepository, P: AccessPolicy> ContactRepository for PolicyReposito
     async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
         self.check(actor, Scope::AcrossCases, Action::ErasePerson).await?;
         self.inner.erase_person(selection, actor).await
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.feed(after, limit, actor).await
+    }
+
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.wait_for_events(after, timeout, actor).await
     }
 }

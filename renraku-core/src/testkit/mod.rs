@@ -61,6 +61,8 @@ mod create;
 #[allow(missing_docs)]
 mod delete;
 #[allow(missing_docs)]
+mod feed;
+#[allow(missing_docs)]
 mod privacy;
 #[allow(missing_docs)]
 mod read;
@@ -77,6 +79,7 @@ pub use case::*;
 pub use concurrency::*;
 pub use create::*;
 pub use delete::*;
+pub use feed::*;
 pub use privacy::*;
 pub use read::*;
 pub use read_audit::*;
@@ -151,6 +154,13 @@ macro_rules! __conformance_behaviours {
             purge_never_touches_a_contact_changed_while_it_runs,
             export_person_returns_every_match_with_its_trail,
             erase_person_erases_the_selection_with_one_event_each,
+            feed_of_an_empty_store_is_an_empty_page,
+            feed_delivers_every_event_once_in_a_stable_order,
+            feed_follower_sees_every_event_once_while_16_writers_commit,
+            feed_keeps_the_events_of_erased_cases,
+            feed_cursors_that_are_malformed_or_unknown_have_typed_errors,
+            feed_waits_without_polling_and_wakes_on_a_commit,
+            feed_asks_the_policy_for_read_feed,
         }
     };
 }
@@ -316,6 +326,7 @@ mod tests {
             include_str!("create.rs"),
             include_str!("delete.rs"),
             include_str!("privacy.rs"),
+            include_str!("feed.rs"),
             include_str!("read.rs"),
             include_str!("read_audit.rs"),
             include_str!("search.rs"),
