@@ -49,6 +49,8 @@ mod error;
 mod extract;
 mod flash;
 mod forms;
+#[doc(hidden)]
+pub mod fuzzing;
 mod pages;
 pub mod telemetry;
 mod views;
