@@ -171,6 +171,17 @@ fn check_case_variants(rules: &Rules, contact: &Contact, new: &NewContact, field
     };
     let original = key(contact).expect("a key for a present field");
     assert_eq!(original, fold_case(stored));
+    // Unicode's case mapping of a letter that becomes two (`ᾳ` to `ΑΙ`) moves a combining mark
+    // after it from the first to the second; by Unicode's own canonical caseless match the two
+    // are then different texts, so such values are left out.
+    let chars: Vec<char> = stored.chars().collect();
+    let moves_a_mark = chars.windows(2).any(|w| {
+        let expands = w[0].to_uppercase().count() > 1 || w[0].to_lowercase().count() > 1;
+        expands && is_mark(w[1])
+    });
+    if moves_a_mark {
+        return;
+    }
     for variant in [stored.to_uppercase(), stored.to_lowercase()] {
         let varied = new.clone().with(field, variant.clone());
         if let Ok(other) = plan::create(rules, &case(0), varied, &actor()) {
@@ -208,7 +219,10 @@ fn check_query(rules: &Rules, text: &str, contact: Option<&Contact>) {
                     SearchKey::NamePrefix(k) => ContactQuery::NamePrefix(k.clone()),
                 };
                 assert_eq!(rules.check_query(again).as_ref().ok(), Some(&key), "a key checked again changes");
-                assert!(!format!("{key:?}").contains(key.as_str()) || key.as_str().len() < 4);
+                let debug = format!("{key:?}");
+                assert!(
+                    ["Phone", "Email", "NamePrefix"].map(|k| format!("{k}([redacted])")).contains(&debug)
+                );
                 if let Some(contact) = contact {
                     let _ = key.matches(contact);
                 }

@@ -34,13 +34,14 @@ fuzz_target!(|data: &[u8]| {
         }
         2 => {
             if let Some(patch) = round_trip::<ContactPatch>(json) {
-                let debug = format!("{patch:?}");
-                assert!(!debug.contains("Set(\"") && !debug.contains("[redacted]\")"), "{debug}");
-                for field in ContactField::ALL {
-                    if let FieldPatch::Set(v) = patch.field(field) {
-                        assert!(v.chars().count() < 8 || !debug.contains(v.as_str()), "Debug shows a value");
+                let twin = ContactField::ALL.into_iter().fold(ContactPatch::default(), |t, f| {
+                    match patch.field(f) {
+                        FieldPatch::Keep => t,
+                        FieldPatch::Clear => t.clear(f),
+                        FieldPatch::Set(_) => t.set(f, "x"),
                     }
-                }
+                });
+                assert_eq!(format!("{patch:?}"), format!("{twin:?}"), "Debug shows a value");
                 let _ = Rules::default().check_patch(patch);
             }
         }

@@ -66,8 +66,8 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
-    Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
-    ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
+    Actor, AuditAction, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch,
+    ContactQuery, ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
 };
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
@@ -191,7 +191,10 @@ impl Store {
 
     fn record(&mut self, event: AuditEvent) {
         let case = self.case_mut(&event.case_id);
-        case.last_changed_at = case.last_changed_at.max(Some(event.at));
+        // A read (with read audit) is recorded, but it changes nothing.
+        if is_change(event.action) {
+            case.last_changed_at = case.last_changed_at.max(Some(event.at));
+        }
         case.audit.insert(event.id, event);
     }
 
@@ -263,6 +266,14 @@ impl Store {
             }
         }
     }
+}
+
+/// Whether an event records a change of contact data (not a read).
+fn is_change(action: AuditAction) -> bool {
+    matches!(
+        action,
+        AuditAction::Created | AuditAction::Updated | AuditAction::Deleted | AuditAction::CaseErased
+    )
 }
 
 fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {

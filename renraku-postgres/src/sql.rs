@@ -153,7 +153,8 @@ impl Statements {
             )),
             case_summary: sql(format!(
                 "SELECT count(*), min(created_at),
-                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1)
+                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1
+                        AND action IN ('created', 'updated', 'deleted', 'case_erased'))
                 FROM {s}.contacts WHERE case_id = $1"
             )),
             list_events: sql(format!(

@@ -142,6 +142,7 @@ macro_rules! __conformance_behaviours {
             roles_grant_what_the_table_says,
             reads_record_nothing_without_read_audit,
             read_audit_records_views_lists_and_searches,
+            read_audit_reads_do_not_change_the_case,
         }
     };
 }
