@@ -3,7 +3,9 @@
 # packages, and only what is missing:
 #   - PostgreSQL server binaries (initdb, pg_ctl): the renraku-postgres tests start a
 #     throwaway cluster with them (unless DATABASE_URL names a server);
-#   - Chromium and ChromeDriver: the web example's real-browser test;
+#   - Chromium and ChromeDriver: the web example's real-browser test, and axe-core from npm
+#     (pinned by examples/web-server/tests/axe/package-lock.json; needs node and npm), which
+#     that test runs in Chromium;
 #   - nginx, curl and openssl: the web example's test of its nginx configuration
 #     (tests/nginx.rs) and of TLS to PostgreSQL (tests/postgres_tls.rs);
 #   - wrk: the web load test (scripts/loadtest.sh).
@@ -28,7 +30,18 @@ have_nginx || packages+=(nginx)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+# axe-core for tests/browser.rs, exactly the version of the lock file.
+axe_dir="$(dirname "$0")/../examples/web-server/tests/axe"
+install_axe() {
+    [ -f "$axe_dir/node_modules/axe-core/axe.min.js" ] && return 0
+    echo "install-deps: installing axe-core (npm ci in examples/web-server/tests/axe)"
+    npm ci --prefix "$axe_dir" --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 if [ ${#packages[@]} -eq 0 ]; then
+    install_axe
     echo "install-deps: everything is installed"
     exit 0
 fi
@@ -52,4 +65,5 @@ have_nginx && command -v curl >/dev/null && command -v openssl >/dev/null || {
     echo "install-deps: nginx, curl or openssl still missing" >&2
     exit 1
 }
+install_axe
 echo "install-deps: done"

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use renraku_benches::{Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules};
+use renraku_core::access::{AllowAll, PolicyRepository, Role, RoleBasedPolicy};
 use renraku_core::plan;
 use renraku_core::{
     AuditEvent, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, NewContact, Page,
@@ -240,6 +241,28 @@ fn bench_reads(c: &mut Criterion) {
     });
     group.finish();
 
+    // What the access policy and read audit cost on the hottest read (issue 12): the plain
+    // store is the baseline of each, in the same run.
+    let reader = actor().with_roles([Role::Reader]);
+    let allow_all = PolicyRepository::new(repo.clone(), AllowAll);
+    let role_based = PolicyRepository::new(repo.clone(), RoleBasedPolicy);
+    let audited = MemoryContactRepository::with_rules(rules()).with_read_audit(true);
+    let audited_id = rt.block_on(audited.create(big_case, contact(7), &actor())).expect("create").id;
+    let mut group = c.benchmark_group("memory-get_access");
+    group.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| async { repo.get(big_case, id, &reader).await.expect("get") })
+    });
+    group.bench_function("allow_all_policy", |b| {
+        b.to_async(&rt).iter(|| async { allow_all.get(big_case, id, &reader).await.expect("get") })
+    });
+    group.bench_function("role_based_policy", |b| {
+        b.to_async(&rt).iter(|| async { role_based.get(big_case, id, &reader).await.expect("get") })
+    });
+    group.bench_function("read_audit", |b| {
+        b.to_async(&rt).iter(|| async { audited.get(big_case, audited_id, &reader).await.expect("get") })
+    });
+    group.finish();
+
     // Scaling: the same gets from one thread, then from two at once.
     let mut group = c.benchmark_group("memory-get_threads");
     for threads in [1, 2] {
@@ -299,6 +322,19 @@ fn spread<W: FnOnce(u64) + Send + 'static>(
     started.elapsed()
 }
 
+/// The cost of a policy and of read audit on `get`, as time per call beside the plain store.
+fn access_report() {
+    use renraku_benches::median_ns;
+    println!("\n## memory: get through a policy and with read audit (issue 12)\n");
+    println!("| path | time per get | throughput vs the plain store |\n|---|---|---|");
+    let Some(plain) = median_ns("memory-get_access", "baseline") else { return };
+    for path in ["baseline", "allow_all_policy", "role_based_policy", "read_audit"] {
+        if let Some(ns) = median_ns("memory-get_access", path) {
+            println!("| {path} | {} | {:.2} |", renraku_benches::time(ns), plain / ns);
+        }
+    }
+}
+
 fn scaling_report() {
     use renraku_benches::median_ns;
     println!("\n## memory: get from 1 and 2 threads (throughput of 2 threads / 1 thread; 2.00 is perfect)\n");
@@ -344,6 +380,7 @@ fn main() {
             target("memory-find_phone_in_100000", None),
         ],
     );
+    access_report();
     scaling_report();
     if let Some(ns) = renraku_benches::median_ns("core-plan_create_one", "") {
         println!("\ncore: validating and planning one complete contact takes {}", renraku_benches::time(ns));

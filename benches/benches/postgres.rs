@@ -388,6 +388,22 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.get(&big_case, id).await }));
     group.finish();
 
+    // Read audit (issue 12): the same get, recording a `viewed` event in its statement.
+    let audited = PgContactRepository::builder(repo.pool().clone())
+        .schema(repo.schema())
+        .rules(rules())
+        .read_audit(true)
+        .build()
+        .expect("options");
+    let mut group = c.benchmark_group("postgres-get_read_audit");
+    group.bench_function("renraku", |b| {
+        b.to_async(rt).iter(|| async { audited.get(&big_case, id, &actor()).await.expect("get") })
+    });
+    group.bench_function("baseline", |b| {
+        b.to_async(rt).iter(|| async { repo.get(&big_case, id, &actor()).await.expect("get") })
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("postgres-list_50_of_10000");
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async { repo.list(&big_case, page, &actor()).await.expect("list") });
@@ -435,6 +451,9 @@ fn main() {
             target("postgres-find_phone_in_100000", 0.9),
         ],
     );
+    if let Some(ratio) = renraku_benches::ratio("postgres-get_read_audit") {
+        println!("\nread audit: a get that records its `viewed` event runs at {ratio:.2} of a plain get");
+    }
     if let Some(ns) = renraku_benches::median_ns("postgres-create_1000", "renraku") {
         let per_second = 1000.0 / (ns / 1e9);
         let met = if per_second >= 100_000.0 { "met" } else { "**missed**" };

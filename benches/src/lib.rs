@@ -101,6 +101,12 @@ pub fn median_ns(group: &str, function: &str) -> Option<f64> {
     json["median"]["point_estimate"].as_f64()
 }
 
+/// renraku's throughput in `group` as a ratio of the baseline's, if both ran.
+#[must_use]
+pub fn ratio(group: &str) -> Option<f64> {
+    Some(median_ns(group, "baseline")? / median_ns(group, "renraku")?)
+}
+
 /// Prints (and writes to `target/criterion/<title>.md`) a table with each operation's median
 /// times and renraku's throughput as a ratio of the baseline's, against its target.
 pub fn report(title: &str, comparisons: &[Comparison]) {

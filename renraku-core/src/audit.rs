@@ -66,11 +66,18 @@ pub enum AuditAction {
     /// [`CaseId::across_cases`](crate::CaseId::across_cases) and its fields name what was
     /// searched by, never the searched value.
     Searched,
+    /// A contact was erased because it was not changed within the retention period.
+    Purged,
+    /// A contact was exported with its audit trail (a person's right of access).
+    Exported,
+    /// A contact was erased on request, with the other records of the same person (the
+    /// right to erasure).
+    Erased,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::Updated,
         Self::Deleted,
@@ -78,10 +85,30 @@ impl AuditAction {
         Self::Viewed,
         Self::Listed,
         Self::Searched,
+        Self::Purged,
+        Self::Exported,
+        Self::Erased,
     ];
 
+    /// Whether the action changed contact data (a read, an export, is recorded but changes
+    /// nothing): what a [`Case`](crate::Case)'s `last_changed_at` follows.
+    ///
+    /// ```
+    /// use renraku_core::AuditAction;
+    ///
+    /// assert!(AuditAction::Purged.changes_data());
+    /// assert!(!AuditAction::Viewed.changes_data());
+    /// ```
+    #[must_use]
+    pub const fn changes_data(self) -> bool {
+        match self {
+            Self::Created | Self::Updated | Self::Deleted | Self::CaseErased | Self::Purged | Self::Erased => true,
+            Self::Viewed | Self::Listed | Self::Searched | Self::Exported => false,
+        }
+    }
+
     /// The action's name: `created`, `updated`, `deleted`, `case_erased`, `viewed`,
-    /// `listed` or `searched`.
+    /// `listed`, `searched`, `purged`, `exported` or `erased`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -92,6 +119,9 @@ impl AuditAction {
             Self::Viewed => "viewed",
             Self::Listed => "listed",
             Self::Searched => "searched",
+            Self::Purged => "purged",
+            Self::Exported => "exported",
+            Self::Erased => "erased",
         }
     }
 }

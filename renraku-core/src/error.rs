@@ -66,6 +66,13 @@ pub enum Error {
         kind: IdKind,
     },
 
+    /// A well-formed [`FeedCursor`](crate::FeedCursor) that this repository's feed did not
+    /// hand out: it names no event of the feed (a cursor of another repository, schema or
+    /// backend, or a made-up one). [`FeedCursor::START`](crate::FeedCursor::START) is never
+    /// unknown.
+    #[error("the feed cursor names no event of this feed")]
+    UnknownCursor,
+
     /// The storage backend failed: the database is unreachable, timed out, or broke.
     ///
     /// The source error is kept for logging and debugging; it is the backend's own error.
@@ -151,6 +158,8 @@ pub enum IdKind {
     Cursor,
     /// An [`Actor`](crate::Actor).
     Actor,
+    /// A change feed [`FeedCursor`](crate::FeedCursor).
+    FeedCursor,
 }
 
 impl fmt::Display for IdKind {
@@ -161,6 +170,7 @@ impl fmt::Display for IdKind {
             Self::AuditEvent => "audit event id",
             Self::Cursor => "page cursor",
             Self::Actor => "actor id",
+            Self::FeedCursor => "feed cursor",
         })
     }
 }

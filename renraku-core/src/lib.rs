@@ -7,6 +7,8 @@
 //!   [`AuditEvent`], and the inputs [`NewContact`] and [`ContactPatch`];
 //! - the validation [`Rules`] (see the [`validation`] module for the table of rules);
 //! - the [`ContactRepository`] trait and its contract;
+//! - the change [`feed`]: every audit event across cases, in a stable order, for hosts
+//!   that forward changes elsewhere;
 //! - [`plan`]: the domain logic of every mutation (versions, changed fields, audit events)
 //!   as plain functions that backends call, so that every backend behaves the same;
 //! - one [`Error`] type whose messages never contain personal data.
@@ -44,8 +46,9 @@
 //!
 //! # Features
 //!
-//! - `mock`: `MockContactRepository`, a [mockall](https://docs.rs/mockall) mock of the
-//!   trait for the unit tests of host applications.
+//! - `mock`: the `mock` module: `MockContactRepository`, a [mockall](https://docs.rs/mockall)
+//!   mock of the trait, mockall's `Sequence` and `predicate`, and builders of contacts and
+//!   cases, for the unit tests of host applications.
 //! - `testkit`: the conformance suite every backend must pass, and the
 //!   `conformance_tests!` macro that runs it. It wipes data and is not covered by semver.
 
@@ -58,9 +61,13 @@ mod audit;
 mod case;
 mod contact;
 mod error;
+pub mod feed;
 mod id;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod page;
 pub mod plan;
+mod privacy;
 mod repository;
 mod search;
 #[cfg(feature = "testkit")]
@@ -72,8 +79,10 @@ pub use audit::{AuditAction, AuditEvent};
 pub use case::Case;
 pub use contact::{Contact, ContactField, ContactPatch, FieldKind, FieldPatch, NewContact, UnknownName};
 pub use error::{BoxError, Error, IdKind, Result};
+pub use feed::{FeedCursor, FeedPage};
 pub use id::{AuditEventId, CaseId, ContactId};
 pub use page::{Cursor, Page, PageLimit, PageRequest};
+pub use privacy::{ContactRef, PersonRecord, Purged};
 #[cfg(feature = "mock")]
 pub use repository::MockContactRepository;
 pub use repository::{ContactRepository, ContactRepositoryExt};

@@ -188,10 +188,10 @@ impl PageRequest {
     /// by page: the one loop that walks a listing.
     ///
     /// ```
-    /// use renraku_core::{CaseId, ContactRepository, PageLimit, PageRequest};
+    /// use renraku_core::{Actor, CaseId, ContactRepository, PageLimit, PageRequest};
     ///
-    /// async fn count(repo: &dyn ContactRepository, case: &CaseId) -> renraku_core::Result<usize> {
-    ///     let pages = PageRequest::first(PageLimit::MAX).walk(|page| repo.list(case, page)).await?;
+    /// async fn count(repo: &dyn ContactRepository, case: &CaseId, clerk: &Actor) -> renraku_core::Result<usize> {
+    ///     let pages = PageRequest::first(PageLimit::MAX).walk(|page| repo.list(case, page, clerk)).await?;
     ///     Ok(pages.iter().map(Vec::len).sum())
     /// }
     /// ```

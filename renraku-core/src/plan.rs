@@ -187,8 +187,31 @@ pub fn update(
 /// [`Error::Conflict`] if `expected` is stale.
 pub fn delete(current: &Contact, expected: Option<u64>, actor: &Actor) -> Result<AuditEvent, Error> {
     check_version(current, expected)?;
-    let changed = current.present_fields().collect();
-    Ok(event(&current.case_id, Some(current.id), AuditAction::Deleted, actor, changed, now()))
+    Ok(removal(current, AuditAction::Deleted, actor))
+}
+
+/// The audit event of purging a contact after the retention period: like a delete, it
+/// names the fields that had a value.
+#[must_use]
+pub fn purged(current: &Contact, actor: &Actor) -> AuditEvent {
+    removal(current, AuditAction::Purged, actor)
+}
+
+/// The audit event of erasing a contact on request (the right to erasure).
+#[must_use]
+pub fn erased(current: &Contact, actor: &Actor) -> AuditEvent {
+    removal(current, AuditAction::Erased, actor)
+}
+
+/// The audit event of exporting a contact with its trail (the right of access).
+#[must_use]
+pub fn exported(contact: &Contact, actor: &Actor) -> AuditEvent {
+    removal(contact, AuditAction::Exported, actor)
+}
+
+fn removal(current: &Contact, action: AuditAction, actor: &Actor) -> AuditEvent {
+    let fields = current.present_fields().collect();
+    event(&current.case_id, Some(current.id), action, actor, fields, now())
 }
 
 /// The audit event of erasing `erased` contacts of a case; `None` when there was nothing to

@@ -2,16 +2,20 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
 use crate::case::Case;
 use crate::contact::{Contact, ContactPatch, NewContact};
 use crate::error::Error;
+use crate::feed::{FeedCursor, FeedPage};
 use crate::id::{CaseId, ContactId};
 use crate::page::{Page, PageLimit, PageRequest};
+use crate::privacy::{ContactRef, PersonRecord, Purged};
 use crate::search::ContactQuery;
 
 /// Stores the contacts of cases, with their audit trail.
@@ -53,6 +57,56 @@ use crate::search::ContactQuery;
 ///   [`PolicyRepository`](crate::access::PolicyRepository) with the host's
 ///   [`AccessPolicy`](crate::access::AccessPolicy), which is asked once before every
 ///   operation; a denial is [`Error::Denied`] and touches nothing.
+/// - **The change feed.** [`feed`](Self::feed) returns every audit event of every case
+///   after a [`FeedCursor`], a page at a time, in an order that never changes behind a
+///   cursor once handed out: a follower that resumes from its stored cursor sees each event
+///   exactly once, even while writers commit concurrently and out of the order they began;
+///   events of erased cases stay. [`wait_for_events`](Self::wait_for_events) waits for new
+///   ones without polling. See the [`feed`](crate::feed) module.
+///
+/// # Implementing it
+///
+/// A backend, or a decorator over another repository, implements every method with the
+/// re-exported [`async_trait`](crate::async_trait) attribute (no dependency of its own
+/// needed), plans every change with [`plan`](crate::plan), and runs the conformance suite
+/// (`renraku_core::conformance_tests!`, feature `testkit`) to show it keeps the contract.
+/// A decorator that counts creates:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use renraku_core::{Actor, CaseId, Contact, ContactRepository, Error, NewContact};
+/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page, /// #     PageLimit, PageRequest, PersonRecord, Purged};
+/// # use chrono::{DateTime, Utc};
+///
+/// #[derive(Debug)]
+/// struct Counting<R> {
+///     inner: R,
+///     creates: AtomicU64,
+/// }
+///
+/// #[renraku_core::async_trait]
+/// impl<R: ContactRepository> ContactRepository for Counting<R> {
+///     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
+///         let created = self.inner.create(case_id, input, actor).await?;
+///         self.creates.fetch_add(1, Ordering::Relaxed);
+///         Ok(created)
+///     }
+///
+///     // … and the other methods, forwarded as they are:
+/// #   async fn create_many(&self, c: &CaseId, i: Vec<NewContact>, a: &Actor) -> Result<Vec<Contact>, Error> { self.inner.create_many(c, i, a).await }
+/// #   async fn get(&self, c: &CaseId, id: ContactId, a: &Actor) -> Result<Contact, Error> { self.inner.get(c, id, a).await }
+/// #   async fn list(&self, c: &CaseId, p: PageRequest, a: &Actor) -> Result<Page<Contact>, Error> { self.inner.list(c, p, a).await }
+/// #   async fn update(&self, c: &CaseId, id: ContactId, p: ContactPatch, e: Option<u64>, a: &Actor) -> Result<Contact, Error> { self.inner.update(c, id, p, e, a).await }
+/// #   async fn delete(&self, c: &CaseId, id: ContactId, e: Option<u64>, a: &Actor) -> Result<(), Error> { self.inner.delete(c, id, e, a).await }
+/// #   async fn erase_case(&self, c: &CaseId, a: &Actor) -> Result<u64, Error> { self.inner.erase_case(c, a).await }
+/// #   async fn case(&self, c: &CaseId, a: &Actor) -> Result<Case, Error> { self.inner.case(c, a).await }
+/// #   async fn audit_trail(&self, c: &CaseId, p: PageRequest, a: &Actor) -> Result<Page<AuditEvent>, Error> { self.inner.audit_trail(c, p, a).await }
+/// #   async fn find(&self, q: ContactQuery, p: PageRequest, a: &Actor) -> Result<Page<Contact>, Error> { self.inner.find(q, p, a).await }
+/// #   async fn purge(&self, b: DateTime<Utc>, l: PageLimit, a: &Actor) -> Result<Purged, Error> { self.inner.purge(b, l, a).await }
+/// #   async fn export_person(&self, q: ContactQuery, p: PageRequest, a: &Actor) -> Result<Page<PersonRecord>, Error> { self.inner.export_person(q, p, a).await }
+/// #   async fn erase_person(&self, s: Vec<ContactRef>, a: &Actor) -> Result<u64, Error> { self.inner.erase_person(s, a).await }
+/// }
+/// ```
 ///
 /// # Example
 ///
@@ -173,6 +227,69 @@ pub trait ContactRepository: Debug + Send + Sync {
         page: PageRequest,
         actor: &Actor,
     ) -> Result<Page<Contact>, Error>;
+
+    /// Erases up to `limit` contacts that have not changed since `changed_before`, across
+    /// cases, each with an [`AuditAction::Purged`](crate::AuditAction::Purged) event: the
+    /// retention period, applied. Call it again while [`Purged::more`] says so.
+    ///
+    /// Safe to run from several processes at once: no contact is purged twice, and a contact
+    /// changed after `changed_before` is never touched, even while the call runs.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error>;
+
+    /// A page of the contacts across cases that match `query` (as [`find`](Self::find)),
+    /// each with its whole audit trail, for a person's right of access. Every exported
+    /// contact gets an [`AuditAction::Exported`](crate::AuditAction::Exported) event.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a blank or invalid query; [`Error::Backend`].
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error>;
+
+    /// Erases the selected contacts across cases, each with an
+    /// [`AuditAction::Erased`](crate::AuditAction::Erased) event, atomically per case (all
+    /// selected contacts of a case, or none of them); contacts that no longer exist are
+    /// skipped. Returns how many were erased.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] (cases already done stay done).
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error>;
+    /// The change feed: up to `limit` audit events of every case after `after`, in feed
+    /// order, with the cursor to continue from (see the [`feed`](crate::feed) module).
+    ///
+    /// This crosses case scopes on purpose, like [`find`](Self::find).
+    ///
+    /// # Errors
+    /// [`Error::UnknownCursor`] if `after` names no event of this feed; [`Error::Backend`].
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error>;
+
+    /// Waits until the feed may have events after `after`, or `timeout` has passed, without
+    /// polling in a tight loop: returns `Ok(true)` at once if events after `after` can be
+    /// read now, else as soon as a commit signals new ones (`Ok(true)`), or `Ok(false)` at
+    /// the timeout.
+    ///
+    /// A wake-up is a hint, not a promise: a follower reads the feed after every return,
+    /// `true` or `false`, so a lost signal costs at most one `timeout` of delay.
+    ///
+    /// # Errors
+    /// [`Error::Backend`].
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error>;
 }
 
 /// Implements [`ContactRepository`] for a pointer type by forwarding every method.
@@ -243,6 +360,36 @@ macro_rules! forward_repository {
 
             async fn find(&self, query: ContactQuery, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
                 (**self).find(query, page, actor).await
+            }
+
+            async fn purge(&self, changed_before: DateTime<Utc>, limit: PageLimit, actor: &Actor) -> Result<Purged, Error> {
+                (**self).purge(changed_before, limit, actor).await
+            }
+
+            async fn export_person(
+                &self,
+                query: ContactQuery,
+                page: PageRequest,
+                actor: &Actor,
+            ) -> Result<Page<PersonRecord>, Error> {
+                (**self).export_person(query, page, actor).await
+            }
+
+            async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+                (**self).erase_person(selection, actor).await
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error> {
+                (**self).feed(after, limit, actor).await
+            }
+
+            async fn wait_for_events(
+                &self,
+                after: &FeedCursor,
+                timeout: Duration,
+                actor: &Actor,
+            ) -> Result<bool, Error> {
+                (**self).wait_for_events(after, timeout, actor).await
             }
         }
     };

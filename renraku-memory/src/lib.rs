@@ -8,6 +8,9 @@
 //! - in the unit tests of a host application, as a real store that needs no setup.
 //!
 //! It is cheap to clone: clones share one store. Reads run in parallel; writes take turns.
+//! The change feed is the order in which the writes took their turns (commit order), and
+//! [`wait_for_events`](ContactRepository::wait_for_events) wakes on a `tokio::sync::watch`
+//! signal that every recorded event sends (it needs a Tokio runtime with time enabled).
 //! With [read audit](MemoryContactRepository::with_read_audit) on, reads are recorded as
 //! audit events too.
 //!
@@ -63,12 +66,17 @@ use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
-    Actor, AuditAction, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch,
-    ContactQuery, ContactRepository, Error, NewContact, Page, PageRequest, Rules, SearchKey, SearchKeys,
+    Actor, AuditEvent, AuditEventId, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery,
+    ContactRef, ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest,
+    PersonRecord, Purged, Rules, SearchKey, SearchKeys,
 };
+use tokio::sync::watch;
 
 /// A [`ContactRepository`] in memory. Clones share the same store.
 ///
@@ -163,6 +171,19 @@ struct Store {
     by_email: HashMap<String, BTreeSet<ContactId>>,
     /// Case-folded first and last names, for prefix search.
     by_name: BTreeSet<(String, ContactId)>,
+    /// Every event, in the order it was recorded: the change feed. An event's position is
+    /// its index plus one.
+    feed: Vec<AuditEvent>,
+    /// Sends the feed's length whenever it grows.
+    feed_signal: FeedSignal,
+}
+
+struct FeedSignal(watch::Sender<u64>);
+
+impl Default for FeedSignal {
+    fn default() -> Self {
+        Self(watch::Sender::new(0))
+    }
 }
 
 #[derive(Default)]
@@ -192,10 +213,25 @@ impl Store {
     fn record(&mut self, event: AuditEvent) {
         let case = self.case_mut(&event.case_id);
         // A read (with read audit) is recorded, but it changes nothing.
-        if is_change(event.action) {
+        if event.action.changes_data() {
             case.last_changed_at = case.last_changed_at.max(Some(event.at));
         }
-        case.audit.insert(event.id, event);
+        case.audit.insert(event.id, event.clone());
+        self.feed.push(event);
+        self.feed_signal.0.send_replace(self.feed.len() as u64);
+    }
+
+    /// Where the feed after `cursor` starts (an index into `feed`), if the cursor is the
+    /// start or names an event of the feed.
+    fn feed_start(&self, cursor: &FeedCursor) -> Result<usize, Error> {
+        if cursor.is_start() {
+            return Ok(0);
+        }
+        let position = usize::try_from(cursor.position()).map_err(|_| Error::UnknownCursor)?;
+        match position.checked_sub(1).and_then(|index| self.feed.get(index)) {
+            Some(event) if *event.id.as_uuid() == cursor.event() => Ok(position),
+            _ => Err(Error::UnknownCursor),
+        }
     }
 
     fn put(&mut self, ContactChange { contact, keys, event }: ContactChange) -> Contact {
@@ -209,6 +245,21 @@ impl Store {
         }
         self.record(event);
         contact
+    }
+
+    /// Removes a contact and records the event `event` makes of it; `false` if there was no
+    /// such contact.
+    fn remove_recorded(
+        &mut self,
+        case_id: &CaseId,
+        id: ContactId,
+        event: impl FnOnce(&Contact) -> AuditEvent,
+    ) -> bool {
+        let Ok(contact) = self.contact(case_id, id) else { return false };
+        let event = event(contact);
+        self.remove(case_id, id);
+        self.record(event);
+        true
     }
 
     fn remove(&mut self, case_id: &CaseId, id: ContactId) {
@@ -266,14 +317,6 @@ impl Store {
             }
         }
     }
-}
-
-/// Whether an event records a change of contact data (not a read).
-fn is_change(action: AuditAction) -> bool {
-    matches!(
-        action,
-        AuditAction::Created | AuditAction::Updated | AuditAction::Deleted | AuditAction::CaseErased
-    )
 }
 
 fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {
@@ -428,5 +471,96 @@ impl ContactRepository for MemoryContactRepository {
             .cloned()
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |c| *c.id.as_uuid()))
+    }
+
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        let mut store = self.write();
+        // Oldest first, like the PostgreSQL backend, so a bounded call makes steady progress.
+        let mut due: Vec<(DateTime<Utc>, CaseId, ContactId)> = store
+            .cases
+            .iter()
+            .flat_map(|(case_id, case)| {
+                case.contacts.values().map(move |c| (c.updated_at, case_id.clone(), c.id))
+            })
+            .filter(|(updated_at, _, _)| *updated_at < changed_before)
+            .collect();
+        due.sort_unstable();
+        let more = due.len() > limit.get();
+        due.truncate(limit.get());
+        for (_, case_id, id) in &due {
+            store.remove_recorded(case_id, *id, |contact| plan::purged(contact, actor));
+        }
+        Ok(Purged { erased: due.len() as u64, more })
+    }
+
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        let key = self.rules().check_query(query)?;
+        let mut store = self.write();
+        let ids = store.matching_ids(&key, after(&page, ContactId::from_uuid), page.limit.get() + 1);
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some((case_id, _)) = store.locations.get(&id) else { continue };
+            let case_id = case_id.clone();
+            let contact = store.contact(&case_id, id)?.clone();
+            let trail =
+                store.cases[&case_id].audit.values().filter(|e| e.contact_id == Some(id)).cloned().collect();
+            records.push(PersonRecord { contact, trail });
+        }
+        let page = Page::from_overfetch(records, page.limit, |r| *r.contact.id.as_uuid());
+        for record in &page.items {
+            store.record(plan::exported(&record.contact, actor));
+        }
+        Ok(page)
+    }
+
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        let mut store = self.write();
+        let mut erased = 0;
+        for ContactRef { case_id, id } in selection {
+            if store.remove_recorded(&case_id, id, |contact| plan::erased(contact, actor)) {
+                erased += 1;
+            }
+        }
+        Ok(erased)
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, _actor: &Actor) -> Result<FeedPage, Error> {
+        let store = self.read();
+        let start = store.feed_start(after)?;
+        let events = store.feed[start..]
+            .iter()
+            .take(limit.get() + 1)
+            .zip(start as u64 + 1..)
+            .map(|(event, position)| (position, event.clone()))
+            .collect();
+        Ok(FeedPage::from_overfetch(events, *after, limit))
+    }
+
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
+        // Subscribed under the same lock as the check: no event can slip in between.
+        let mut signal = {
+            let store = self.read();
+            let known = usize::try_from(after.position()).unwrap_or(usize::MAX);
+            if store.feed.len() > known {
+                return Ok(true);
+            }
+            store.feed_signal.0.subscribe()
+        };
+        Ok(matches!(tokio::time::timeout(timeout, signal.changed()).await, Ok(Ok(()))))
     }
 }

@@ -21,6 +21,7 @@ pub struct PgContactRepositoryBuilder {
     statement_timeout: Duration,
     rules: Rules,
     read_audit: bool,
+    feed_notifications: bool,
 }
 
 impl PgContactRepository {
@@ -40,6 +41,7 @@ impl PgContactRepository {
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
             rules: Rules::default(),
             read_audit: false,
+            feed_notifications: true,
         }
     }
 }
@@ -73,6 +75,16 @@ impl PgContactRepositoryBuilder {
         self
     }
 
+    /// Whether every write notifies the followers of the change feed (default on), so that
+    /// [`wait_for_events`](renraku_core::ContactRepository::wait_for_events) wakes within
+    /// milliseconds of a commit: a `pg_notify` in the round trip that begins the write's
+    /// transaction, delivered by PostgreSQL at commit. Without it, followers see new events
+    /// when their wait times out. What it costs is in BENCHMARKS.md.
+    pub fn feed_notifications(mut self, notify: bool) -> Self {
+        self.feed_notifications = notify;
+        self
+    }
+
     /// Checks the options and builds the repository. It does not touch the database; call
     /// [`PgContactRepository::migrate`] before first use.
     ///
@@ -83,7 +95,7 @@ impl PgContactRepositoryBuilder {
         if self.statement_timeout.is_zero() {
             return Err(option_error("statement_timeout", "must be longer than zero"));
         }
-        let sql = Statements::new(&self.schema, self.statement_timeout);
+        let sql = Statements::new(&self.schema, self.statement_timeout, self.feed_notifications);
         Ok(PgContactRepository::from_inner(Arc::new(Inner {
             pool: self.pool,
             schema: self.schema,
@@ -92,6 +104,7 @@ impl PgContactRepositoryBuilder {
             read_audit: self.read_audit,
             sql,
             two_statements: AtomicBool::new(false),
+            feed_waker: std::sync::OnceLock::new(),
         })))
     }
 }

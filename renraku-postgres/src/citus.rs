@@ -136,6 +136,18 @@ impl PgContactRepository {
         for (oid, name, method, column, colocation) in first.into_iter().chain(rest) {
             let is_contacts = oid == contacts;
             if method.is_none() {
+                if name == "audit_events" {
+                    // The feed of a distributed repository is `_renraku_feed` (see `feed.rs`):
+                    // the events stored before start it, at the positions they had.
+                    let copy = format!(
+                        "INSERT INTO \"{s}\"._renraku_feed (tx, case_id, id, contact_id, action, actor,
+                            changed_fields, at)
+                        SELECT tx, case_id, id, contact_id, action, actor, changed_fields, at
+                        FROM \"{s}\".audit_events ON CONFLICT DO NOTHING",
+                        s = self.schema()
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(copy)).execute(&mut *tx).await.map_err(backend)?;
+                }
                 let sql = if is_contacts {
                     "SELECT create_distributed_table($1::oid::regclass, 'case_id')"
                 } else {

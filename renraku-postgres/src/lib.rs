@@ -1,4 +1,4 @@
-//! The PostgreSQL [`ContactRepository`] of renraku, built on sqlx and safe to embed in a
+//! The PostgreSQL [`ContactRepository`](renraku_core::ContactRepository) of renraku, built on sqlx and safe to embed in a
 //! database that a host application already owns.
 //!
 //! - **Its own schema.** Tables live in one schema (default `renraku`, configurable), and
@@ -8,10 +8,10 @@
 //!   serializes them with a PostgreSQL advisory lock.
 //! - **Atomic, versioned writes.** Every mutation and its audit event are one transaction;
 //!   versions are checked in the statement itself (`... AND version = $3`). A stale
-//!   expected version is [`Error::Conflict`]; an update without one retries on a concurrent
+//!   expected version is [`Error::Conflict`](renraku_core::Error::Conflict); an update without one retries on a concurrent
 //!   change instead of overwriting it.
 //! - **Bounded waits.** Every transaction sets the repository's statement timeout, and every
-//!   call returns within it when the server is slow or down: [`Error::Backend`] with a
+//!   call returns within it when the server is slow or down: [`Error::Backend`](renraku_core::Error::Backend) with a
 //!   [`PgError`] source. The pool heals when the server comes back.
 //! - **Private.** Errors and `tracing` spans (one per operation: its name and case id) hold
 //!   no personal data and no SQL parameters.
@@ -38,6 +38,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The sqlx it takes
+//!
+//! The repository runs on a `sqlx::PgPool` of **sqlx 0.9** (with the `runtime-tokio` and
+//! `postgres` features), re-exported as [`renraku_postgres::sqlx`](crate::sqlx): a host on
+//! the same version shares its pool, a host on another builds one with the re-export.
 //!
 //! # TLS to the database
 //!
@@ -68,9 +74,10 @@
 //!
 //! # Schema, and distributing it
 //!
-//! Two tables, `contacts` and `audit_events`, each with primary key `(case_id, id)`. Every
+//! Two tables, `contacts` and `audit_events`, each with primary key `(case_id, id)` (and
+//! the bookkeeping tables `_renraku_…`). Every
 //! statement filters by `case_id`, except the cross-case search of
-//! [`ContactRepository::find`], so the tables can be distributed by `case_id` without
+//! [`ContactRepository::find`](renraku_core::ContactRepository::find), so the tables can be distributed by `case_id` without
 //! changing a query: on a [Citus](https://www.citusdata.com/) cluster,
 //! [`PgContactRepository::distribute`] (after `migrate()`, at every start) distributes them
 //! and colocates each case's contacts and events on one worker. Operations on one case then
@@ -79,6 +86,29 @@
 //! (the primary key), phone search on the E.164 form, case-insensitive email search and
 //! case-insensitive name-prefix search (on keys that renraku-core case-folds, so matching
 //! does not depend on the database's collation).
+//!
+//! # The change feed
+//!
+//! [`ContactRepository::feed`](renraku_core::ContactRepository::feed) reads every audit
+//! event across cases in the order of the transactions that wrote them, `(tx, id)`, and only
+//! below the `xmin` of the reading statement's snapshot (the oldest transaction still
+//! running), so a position once handed out never has an event appear behind it, however
+//! transactions interleave: an id from a sequence would not be commit order. Writers do not
+//! wait for each other for it (an 8-byte column and an index entry per event); in exchange,
+//! a transaction that runs long anywhere in the cluster holds the feed back (it delays
+//! events, it never loses one). After [`distribute`](PgContactRepository::distribute), events
+//! live on the workers, each with its own transaction ids and Citus's two-phase commits, so
+//! every write also stores its events in `_renraku_feed` on the coordinator, in the same
+//! transaction, and the feed reads that table below the coordinator's `xmin`; writes must
+//! go through the coordinator (as [`distribute`](PgContactRepository::distribute) says).
+//!
+//! Every write notifies `<schema>.feed` (a `pg_notify` in the round trip of its `BEGIN`,
+//! delivered at commit; [`feed_notifications`](PgContactRepositoryBuilder::feed_notifications)
+//! turns it off), and
+//! [`wait_for_events`](renraku_core::ContactRepository::wait_for_events) listens on it with a
+//! `PgListener` that the first wait starts (one connection of the pool, for as long as the
+//! repository lives). What the feed delivers, how fast, and what notifications cost the
+//! writers is in BENCHMARKS.md; `examples/audit-forwarder` follows it.
 //!
 //! # Features
 //!
@@ -92,6 +122,7 @@ use std::time::Duration;
 mod builder;
 mod citus;
 mod error;
+mod feed;
 mod migrations;
 mod reads;
 mod repository;
@@ -100,6 +131,10 @@ mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod writes;
+
+/// The sqlx this crate is built on (0.9): [`PgContactRepository::builder`] takes its
+/// `PgPool`. A host whose own sqlx is another version builds the pool with this one.
+pub use sqlx;
 
 pub use builder::PgContactRepositoryBuilder;
 pub use error::PgError;

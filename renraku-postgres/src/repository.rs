@@ -7,16 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
+    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, PersonRecord,
+    Purged, Rules,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::instrument;
 
 use crate::error::{PgError, backend};
 use crate::sql::Statements;
-use crate::{reads, writes};
+use crate::{feed, reads, writes};
 
 /// A [`ContactRepository`] on PostgreSQL. Cheap to clone: clones share the pool.
 ///
@@ -35,8 +37,11 @@ pub(crate) struct Inner {
     pub(crate) read_audit: bool,
     pub(crate) sql: Statements,
     /// Whether writes store the audit row with a statement of its own, one-phase on a
-    /// Citus worker; set by [`distribute`](PgContactRepository::distribute).
+    /// Citus worker, and the feed reads `_renraku_feed`; set by
+    /// [`distribute`](PgContactRepository::distribute).
     pub(crate) two_statements: AtomicBool,
+    /// The feed's listener, started by the first wait (see `feed.rs`).
+    pub(crate) feed_waker: std::sync::OnceLock<crate::feed::FeedWaker>,
 }
 
 impl fmt::Debug for PgContactRepository {
@@ -93,13 +98,34 @@ impl PgContactRepository {
         self.inner.two_statements.load(Ordering::Relaxed)
     }
 
+    /// Whether the tables are distributed with Citus (by this repository's
+    /// [`distribute`](Self::distribute)): the feed then lives in `_renraku_feed`.
+    pub(crate) fn distributed(&self) -> bool {
+        self.writes_in_two_statements()
+    }
+
+    pub(crate) fn inner_feed_waker(&self) -> &std::sync::OnceLock<crate::feed::FeedWaker> {
+        &self.inner.feed_waker
+    }
+
     pub(crate) fn write_in_two_statements(&self) {
         self.inner.two_statements.store(true, Ordering::Relaxed);
     }
 
+    /// Runs one whole operation within the statement timeout, end to end: a write takes
+    /// several round trips (a connection, `BEGIN`, the lock, the write, the commit), and
+    /// bounding each one alone would let the call take several times the limit. When time
+    /// runs out the operation is dropped: its transaction rolls back and sqlx tests the
+    /// connection before pooling it again.
+    async fn within<T>(&self, operation: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let limit = self.inner.statement_timeout;
+        tokio::time::timeout(limit, operation).await.unwrap_or(Err(PgError::Timeout(limit).into()))
+    }
+
     /// Waits for the server at most the statement timeout: a slow, frozen or absent server
     /// becomes a [`PgError::Timeout`] instead of an endless wait. Every round trip goes
-    /// through here (a connection, each statement, the commit).
+    /// through here (a connection, each statement, the commit); the operations of the trait
+    /// are also bounded as a whole (see `within`).
     pub(crate) async fn bounded<T>(
         &self,
         work: impl Future<Output = Result<T, sqlx::Error>>,
@@ -121,7 +147,7 @@ impl PgContactRepository {
 impl ContactRepository for PgContactRepository {
     #[instrument(name = "renraku.create", skip_all, fields(case_id = %case_id))]
     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
-        writes::create(self, case_id, input, actor).await
+        self.within(writes::create(self, case_id, input, actor)).await
     }
 
     #[instrument(name = "renraku.create_many", skip_all, fields(case_id = %case_id, count = inputs.len()))]
@@ -131,17 +157,17 @@ impl ContactRepository for PgContactRepository {
         inputs: Vec<NewContact>,
         actor: &Actor,
     ) -> Result<Vec<Contact>, Error> {
-        writes::create_many(self, case_id, inputs, actor).await
+        self.within(writes::create_many(self, case_id, inputs, actor)).await
     }
 
     #[instrument(name = "renraku.get", skip_all, fields(case_id = %case_id))]
     async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
-        reads::get(self, case_id, id, actor).await
+        self.within(reads::get(self, case_id, id, actor)).await
     }
 
     #[instrument(name = "renraku.list", skip_all, fields(case_id = %case_id))]
     async fn list(&self, case_id: &CaseId, page: PageRequest, actor: &Actor) -> Result<Page<Contact>, Error> {
-        reads::list(self, case_id, page, actor).await
+        self.within(reads::list(self, case_id, page, actor)).await
     }
 
     #[instrument(name = "renraku.update", skip_all, fields(case_id = %case_id))]
@@ -153,7 +179,7 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<Contact, Error> {
-        writes::update(self, case_id, id, patch, expected, actor).await
+        self.within(writes::update(self, case_id, id, patch, expected, actor)).await
     }
 
     #[instrument(name = "renraku.delete", skip_all, fields(case_id = %case_id))]
@@ -164,17 +190,17 @@ impl ContactRepository for PgContactRepository {
         expected: Option<u64>,
         actor: &Actor,
     ) -> Result<(), Error> {
-        writes::delete(self, case_id, id, expected, actor).await
+        self.within(writes::delete(self, case_id, id, expected, actor)).await
     }
 
     #[instrument(name = "renraku.erase_case", skip_all, fields(case_id = %case_id))]
     async fn erase_case(&self, case_id: &CaseId, actor: &Actor) -> Result<u64, Error> {
-        writes::erase_case(self, case_id, actor).await
+        self.within(writes::erase_case(self, case_id, actor)).await
     }
 
     #[instrument(name = "renraku.case", skip_all, fields(case_id = %case_id))]
     async fn case(&self, case_id: &CaseId, _actor: &Actor) -> Result<Case, Error> {
-        reads::case(self, case_id).await
+        self.within(reads::case(self, case_id)).await
     }
 
     #[instrument(name = "renraku.audit_trail", skip_all, fields(case_id = %case_id))]
@@ -184,7 +210,7 @@ impl ContactRepository for PgContactRepository {
         page: PageRequest,
         _actor: &Actor,
     ) -> Result<Page<AuditEvent>, Error> {
-        reads::audit_trail(self, case_id, page).await
+        self.within(reads::audit_trail(self, case_id, page)).await
     }
 
     #[instrument(name = "renraku.find", skip_all)]
@@ -194,7 +220,47 @@ impl ContactRepository for PgContactRepository {
         page: PageRequest,
         actor: &Actor,
     ) -> Result<Page<Contact>, Error> {
-        reads::find(self, query, page, actor).await
+        self.within(reads::find(self, query, page, actor)).await
+    }
+
+    #[instrument(name = "renraku.purge", skip_all)]
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        self.within(writes::purge(self, changed_before, limit, actor)).await
+    }
+
+    #[instrument(name = "renraku.export_person", skip_all)]
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        self.within(reads::export_person(self, query, page, actor)).await
+    }
+
+    #[instrument(name = "renraku.erase_person", skip_all, fields(count = selection.len()))]
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        self.within(writes::erase_person(self, selection, actor)).await
+    }
+
+    #[instrument(name = "renraku.feed", skip_all)]
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, _actor: &Actor) -> Result<FeedPage, Error> {
+        feed::page(self, after, limit).await
+    }
+
+    #[instrument(name = "renraku.wait_for_events", skip_all)]
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        _actor: &Actor,
+    ) -> Result<bool, Error> {
+        feed::wait(self, after, timeout).await
     }
 }
 

@@ -86,3 +86,23 @@ pub(crate) fn bind_event<'q>(
         .bind(field_names(&event.changed_fields))
         .bind(event.at)
 }
+
+/// Binds events of case `case_id` as arrays, for `UNNEST`: the case, then the ids, contact
+/// ids, actions, actors, changed fields (comma-separated) and times.
+pub(crate) fn bind_events<'q, 'e>(
+    query: Query<'q, Postgres, PgArguments>,
+    case_id: &str,
+    events: impl Iterator<Item = &'e AuditEvent> + Clone,
+) -> Query<'q, Postgres, PgArguments> {
+    let column = |f: fn(&AuditEvent) -> String| events.clone().map(f).collect::<Vec<String>>();
+    query
+        .bind(case_id.to_owned())
+        .bind(events.clone().map(|e| *e.id.as_uuid()).collect::<Vec<uuid::Uuid>>())
+        .bind(
+            events.clone().map(|e| e.contact_id.map(|id| *id.as_uuid())).collect::<Vec<Option<uuid::Uuid>>>(),
+        )
+        .bind(column(|e| e.action.as_str().to_owned()))
+        .bind(column(|e| e.actor.as_str().to_owned()))
+        .bind(column(|e| field_names(&e.changed_fields).join(",")))
+        .bind(events.map(|e| e.at).collect::<Vec<_>>())
+}

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use renraku_core::ContactField;
+use renraku_core::{AuditAction, ContactField};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 /// The columns of a contact before its fields, in the order
@@ -52,6 +52,19 @@ pub(crate) struct Statements {
     /// null), for recomputing their search keys.
     pub(crate) rekey_page: SqlStr,
     pub(crate) rekey_contact: SqlStr,
+    /// Up to `$2` contacts unchanged since `$1`, oldest first: candidates for a purge.
+    pub(crate) purge_candidates: SqlStr,
+    /// The contacts `$2` of case `$1` still unchanged since `$3`, locked; rows locked by
+    /// another transaction (a concurrent purge or update) are skipped.
+    pub(crate) lock_due: SqlStr,
+    /// The contacts `$2` of case `$1`, locked.
+    pub(crate) lock_selected: SqlStr,
+    pub(crate) delete_selected: SqlStr,
+    /// Audit events of case `$1`, from arrays: ids, contact ids, actions, actors, changed
+    /// fields (comma-separated) and times.
+    pub(crate) insert_events: SqlStr,
+    /// The audit trails of the contacts `$2` of case `$1`, oldest first.
+    pub(crate) trails: SqlStr,
     pub(crate) list_contacts: Read,
     pub(crate) update_contact: SqlStr,
     pub(crate) delete_contact: SqlStr,
@@ -62,6 +75,18 @@ pub(crate) struct Statements {
     pub(crate) find_by_phone: Read,
     pub(crate) find_by_email: Read,
     pub(crate) find_by_name: Read,
+    /// The change feed, read from `audit_events` on one server and from `_renraku_feed` on
+    /// Citus (see `feed.rs`): `[one server, distributed]`.
+    pub(crate) feed_page: [SqlStr; 2],
+    /// Whether events after a position are readable now, and whether there are any (some
+    /// behind a transaction still running): `[one server, distributed]`.
+    pub(crate) feed_pending: [SqlStr; 2],
+    /// An event's row in `_renraku_feed` (Citus), bound like `insert_event`.
+    pub(crate) insert_feed_event: SqlStr,
+    /// The rows in `_renraku_feed` of a bulk create's events (Citus), from arrays.
+    pub(crate) insert_feed_events: SqlStr,
+    /// The channel that writes notify and the feed's listener listens on.
+    pub(crate) feed_channel: String,
 }
 
 /// A read, and the same read that also records its audit event (read audit), in one
@@ -70,39 +95,71 @@ pub(crate) struct Statements {
 pub(crate) struct Read {
     plain: SqlStr,
     audited: SqlStr,
+    /// The audited read that also notifies the feed's followers (one server only: on Citus
+    /// the `RETURNING` runs on a worker, which cannot then prepare its transaction).
+    audited_notifying: SqlStr,
 }
 
 impl Read {
     /// `sql`, whose audited form inserts the event from the parameters after its own
     /// `params` (the case id, then the event's id, contact id, action, actor, changed
     /// fields and time), if `only_if` holds.
-    fn new(s: &str, sql: String, params: usize, only_if: &str) -> Self {
+    fn new(s: &str, sql: String, params: usize, only_if: &str, notify: Option<&str>) -> Self {
         let event = (params + 1..=params + 7).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-        let audited = format!(
-            "WITH logged AS (INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) SELECT {event} WHERE {only_if}) {sql}"
-        );
-        Self { plain: AssertSqlSafe(sql).into_sql_str(), audited: AssertSqlSafe(audited).into_sql_str() }
+        let audited = |returning: &str| {
+            let text = format!(
+                "WITH logged AS (INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) SELECT {event} WHERE {only_if}{returning}) {sql}"
+            );
+            AssertSqlSafe(text).into_sql_str()
+        };
+        let notifying = notify.map(|notify| format!(" RETURNING {notify}")).unwrap_or_default();
+        Self {
+            audited: audited(""),
+            audited_notifying: audited(&notifying),
+            plain: AssertSqlSafe(sql).into_sql_str(),
+        }
     }
 
-    /// The statement to run, with or without its event.
-    pub(crate) fn statement(&self, read_audit: bool) -> SqlStr {
-        if read_audit { self.audited.clone() } else { self.plain.clone() }
+    /// The statement to run, with or without its event; `distributed` for a repository
+    /// whose tables Citus distributes.
+    pub(crate) fn statement(&self, read_audit: bool, distributed: bool) -> SqlStr {
+        match (read_audit, distributed) {
+            (false, _) => self.plain.clone(),
+            (true, true) => self.audited.clone(),
+            (true, false) => self.audited_notifying.clone(),
+        }
     }
+}
+
+/// The channel of a schema's feed notifications: `<schema>.feed`, or the schema's name
+/// alone when that would be longer than PostgreSQL's 63 bytes (a shared channel only wakes
+/// followers for nothing).
+pub(crate) fn feed_channel(schema: &str) -> String {
+    let channel = format!("{schema}.feed");
+    if channel.len() <= 63 { channel } else { schema.to_owned() }
 }
 
 impl Statements {
     /// `schema` must already be a checked identifier; it is quoted here.
-    pub(crate) fn new(schema: &str, statement_timeout: Duration) -> Self {
+    pub(crate) fn new(schema: &str, statement_timeout: Duration, notify: bool) -> Self {
         let s = format!("\"{schema}\"");
+        let feed_channel = feed_channel(schema);
+        // The channel is made of a checked schema name: safe in a literal.
+        let notify = notify.then(|| format!("pg_notify('{feed_channel}', '')"));
+        let notify = notify.as_deref();
         let sql = |text: String| AssertSqlSafe(text).into_sql_str();
         let columns = contact_columns();
         let fields = ContactField::ALL.map(ContactField::name).join(", ");
         let n = ContactField::COUNT;
         let keys = KEY_COLUMNS.join(", ");
         Self {
+            // Every writing transaction notifies the feed's followers in the same round trip
+            // as its BEGIN: PostgreSQL delivers the notification when it commits, and drops
+            // it when it rolls back.
             begin: sql(format!(
-                "BEGIN; SET LOCAL statement_timeout = {}",
-                statement_timeout.as_millis().max(1)
+                "BEGIN; SET LOCAL statement_timeout = {}{}",
+                statement_timeout.as_millis().max(1),
+                notify.map(|n| format!("; SELECT {n}")).unwrap_or_default()
             )),
             insert_contacts: sql(insert_contacts(&s, &fields, &keys, n)),
             insert_contact_row: sql(insert_contact_row(&s, &fields, &keys, n)),
@@ -116,6 +173,7 @@ impl Statements {
                 format!("SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2"),
                 2,
                 &format!("EXISTS (SELECT 1 FROM {s}.contacts WHERE case_id = $1 AND id = $2)"),
+                notify,
             ),
             lock_contact: sql(format!(
                 "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = $2 FOR UPDATE"
@@ -124,6 +182,27 @@ impl Statements {
                 "SELECT {columns} FROM {s}.contacts
                 WHERE $1::text IS NULL OR (case_id, id) > ($1::text, $2::uuid)
                 ORDER BY case_id, id LIMIT 1000"
+            )),
+            purge_candidates: sql(format!(
+                "SELECT case_id, id FROM {s}.contacts WHERE updated_at < $1 ORDER BY updated_at, case_id, id LIMIT $2"
+            )),
+            lock_due: sql(format!(
+                "SELECT {columns} FROM {s}.contacts
+                WHERE case_id = $1 AND id = ANY($2) AND updated_at < $3 ORDER BY id FOR UPDATE SKIP LOCKED"
+            )),
+            lock_selected: sql(format!(
+                "SELECT {columns} FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE"
+            )),
+            delete_selected: sql(format!("DELETE FROM {s}.contacts WHERE case_id = $1 AND id = ANY($2)")),
+            insert_events: sql(format!(
+                "INSERT INTO {s}.audit_events ({EVENT_COLUMNS})
+                SELECT $1, e.id, e.contact_id, e.action, e.actor, string_to_array(e.fields, ','), e.at
+                FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                    AS e(id, contact_id, action, actor, fields, at)"
+            )),
+            trails: sql(format!(
+                "SELECT {EVENT_COLUMNS} FROM {s}.audit_events
+                WHERE case_id = $1 AND contact_id = ANY($2) ORDER BY id"
             )),
             rekey_contact: sql(format!(
                 "UPDATE {s}.contacts SET email_key = $3, first_name_key = $4, last_name_key = $5
@@ -137,6 +216,7 @@ impl Statements {
                 ),
                 3,
                 "true",
+                notify,
             ),
             update_contact: sql(update_contact(&s, n)),
             // The event columns are bound from the planned event: $4 to $9.
@@ -151,11 +231,17 @@ impl Statements {
             insert_event: sql(format!(
                 "INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             )),
+            // A case's last change follows the events that change data, not the reads.
             case_summary: sql(format!(
                 "SELECT count(*), min(created_at),
-                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1
-                        AND action IN ('created', 'updated', 'deleted', 'case_erased'))
-                FROM {s}.contacts WHERE case_id = $1"
+                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1 AND action IN ({changes}))
+                FROM {s}.contacts WHERE case_id = $1",
+                changes = AuditAction::ALL
+                    .iter()
+                    .filter(|action| action.changes_data())
+                    .map(|action| format!("'{action}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             list_events: sql(format!(
                 "SELECT {EVENT_COLUMNS} FROM {s}.audit_events
@@ -168,6 +254,7 @@ impl Statements {
                 ),
                 3,
                 "true",
+                notify,
             ),
             find_by_email: Read::new(
                 &s,
@@ -176,6 +263,7 @@ impl Statements {
                 ),
                 3,
                 "true",
+                notify,
             ),
             // A prefix as a range [prefix, successor): both ends are index bounds in "C" order.
             find_by_name: Read::new(
@@ -189,7 +277,32 @@ impl Statements {
                 ),
                 4,
                 "true",
+                notify,
             ),
+            feed_page: [&format!("{s}.audit_events"), &format!("{s}._renraku_feed")].map(|source| {
+                sql(format!(
+                    "SELECT {EVENT_COLUMNS}, tx::text::bigint AS position FROM {source}
+                    WHERE (tx, id) >= ($1::text::xid8, $2) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx, id LIMIT $3"
+                ))
+            }),
+            feed_pending: [&format!("{s}.audit_events"), &format!("{s}._renraku_feed")].map(|source| {
+                sql(format!(
+                    "SELECT EXISTS (SELECT 1 FROM {source} WHERE (tx, id) > ($1::text::xid8, $2)
+                            AND tx < pg_snapshot_xmin(pg_current_snapshot())),
+                        EXISTS (SELECT 1 FROM {source} WHERE (tx, id) > ($1::text::xid8, $2))"
+                ))
+            }),
+            insert_feed_event: sql(format!(
+                "INSERT INTO {s}._renraku_feed ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )),
+            insert_feed_events: sql(format!(
+                "INSERT INTO {s}._renraku_feed ({EVENT_COLUMNS})
+                SELECT $1::text, id, contact_id, action, actor, string_to_array(fields, ','), at
+                FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                    AS e(id, contact_id, action, actor, fields, at)"
+            )),
+            feed_channel,
         }
     }
 }

@@ -14,8 +14,8 @@
 //! a throwaway cluster vanish with it, those on a `DATABASE_URL` server are left behind
 //! (names start with `renraku_test_`).
 //!
-//! Use [`TestServer::start`] for a private cluster that a test may stop and start again,
-//! and [`TestServer::start_with`] for one with extra settings, files and a `pg_hba.conf`
+//! Use [`TestServer::start`] for a private cluster that a test may stop, crash, freeze and
+//! start again, and [`TestServer::start_with`] for one with extra settings, files and a `pg_hba.conf`
 //! of its own (a server that requires TLS, for example: see [`ClusterConfig`]).
 //!
 //! [`TestServer::citus`] and [`fresh_distributed_repository`] do the same on a 3-node Citus
@@ -59,7 +59,8 @@ pub struct TestServer {
 /// that replaces initdb's (which trusts every local connection).
 ///
 /// The port, `listen_addresses = '127.0.0.1'` and the durability settings the testkit passes
-/// on the command line win over settings given here. Relative paths in settings are
+/// (`fsync`, `synchronous_commit` and `full_page_writes` off, unless
+/// [`synchronous_commit`](Self::synchronous_commit)) on the command line win over settings given here. Relative paths in settings are
 /// relative to the data directory, where [`file`](Self::file) puts its files.
 ///
 /// A server that accepts TLS connections only (`server.crt` and `server.key` are
@@ -83,6 +84,7 @@ pub struct ClusterConfig {
     files: Vec<(String, Vec<u8>)>,
     settings: Vec<(String, String)>,
     hba: Option<String>,
+    synchronous_commit: bool,
 }
 
 impl ClusterConfig {
@@ -107,6 +109,18 @@ impl ClusterConfig {
         self.hba = Some(contents.into());
         self
     }
+
+    /// Acknowledges a commit only once its WAL is written (`synchronous_commit = on`),
+    /// which test clusters otherwise turn off for speed. A test that crashes the server
+    /// ([`TestServer::crash`]) and expects every acknowledged commit to survive needs it:
+    /// with `synchronous_commit = off` a crash loses the last acknowledged commits. `fsync`
+    /// stays off: the WAL reaches the kernel, which outlives a crash of the server (not of
+    /// the machine), and a start after the crash need not sync the whole data directory.
+    #[must_use]
+    pub fn synchronous_commit(mut self) -> Self {
+        self.synchronous_commit = true;
+        self
+    }
 }
 
 /// A cluster this process started: where it lives and how to run its tools.
@@ -116,6 +130,7 @@ struct Cluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    synchronous_commit: bool,
 }
 
 impl TestServer {
@@ -170,7 +185,7 @@ impl TestServer {
             run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown the cluster directory")?;
         }
         let port = free_port()?;
-        let cluster = Cluster { dir, bin, port, as_postgres };
+        let cluster = Cluster { dir, bin, port, as_postgres, synchronous_commit: config.synchronous_commit };
         cluster.init()?;
         cluster.configure(config)?;
         cluster.watch_this_process()?;
@@ -214,8 +229,63 @@ impl TestServer {
         self.own_cluster().start().expect("pg_ctl start");
     }
 
+    /// Stops the server as a crash would (`pg_ctl stop -m immediate`): every backend ends at
+    /// once, nothing is checkpointed, and the next start recovers from the WAL. Start it
+    /// again with [`restart`](Self::restart).
+    ///
+    /// # Panics
+    /// If this server was not started by this process, or `pg_ctl` fails.
+    pub fn crash(&self) {
+        self.own_cluster().pg_ctl(&["stop", "-m", "immediate", "-w"]).expect("pg_ctl stop -m immediate");
+    }
+
+    /// Freezes the server: `SIGSTOP` to the postmaster and every process it started, so
+    /// connections stay open but nothing answers (a hung host, a stalled disk). The server
+    /// runs on when the returned guard is dropped or [`thawed`](Frozen::thaw), also when
+    /// the test fails in between.
+    ///
+    /// # Panics
+    /// If this server was not started by this process, or the processes cannot be found or
+    /// signalled.
+    #[must_use = "the server runs on as soon as the guard is dropped"]
+    pub fn freeze(&self) -> Frozen<'_> {
+        let postmaster = self.own_cluster().postmaster_pid();
+        // The postmaster first, so that it forks no new backend while they are collected.
+        signal(&[postmaster], "STOP");
+        let mut pids = vec![postmaster];
+        pids.extend(children_of(postmaster));
+        let frozen = Frozen { pids, _server: self };
+        signal(&frozen.pids[1..], "STOP");
+        frozen
+    }
+
     fn own_cluster(&self) -> &Cluster {
         self.cluster.as_ref().expect("only a cluster started by this process can be stopped and started")
+    }
+}
+
+/// A server frozen by [`TestServer::freeze`]; dropping it lets the server run on.
+#[derive(Debug)]
+pub struct Frozen<'a> {
+    pids: Vec<u32>,
+    _server: &'a TestServer,
+}
+
+impl Frozen<'_> {
+    /// The processes that were stopped: the postmaster, then its children.
+    #[must_use]
+    pub fn pids(&self) -> &[u32] {
+        &self.pids
+    }
+
+    /// Lets the server run on (`SIGCONT`).
+    pub fn thaw(self) {}
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        // No panic here: this also runs while a failing test unwinds.
+        send_signal(&self.pids, "CONT");
     }
 }
 
@@ -285,14 +355,23 @@ impl Cluster {
     }
 
     fn start(&self) -> Result<(), String> {
+        let synchronous_commit = if self.synchronous_commit { "on" } else { "off" };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={synchronous_commit} \
              -c full_page_writes=off -c max_connections=300",
             self.port,
             self.dir.display()
         );
         let log = self.dir.join("server.log");
         self.pg_ctl(&["start", "-w", "-t", "60", "-o", &options, "-l", &log.display().to_string()])
+    }
+
+    /// The postmaster's pid: the first line of `postmaster.pid` in the data directory.
+    fn postmaster_pid(&self) -> u32 {
+        let file = self.data().join("postmaster.pid");
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("cannot read {} (is the server running?): {e}", file.display()));
+        text.lines().next().and_then(|pid| pid.trim().parse().ok()).expect("a pid in postmaster.pid")
     }
 
     fn pg_ctl(&self, args: &[&str]) -> Result<(), String> {
@@ -374,6 +453,35 @@ pub async fn fresh_repository_on(
         .await
         .unwrap_or_else(|e| panic!("migration failed: {e}: {:?}", std::error::Error::source(&e)));
     repo
+}
+
+/// The pids of the processes whose parent is `parent`, from `/proc/<pid>/stat`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let entries = std::fs::read_dir("/proc").expect("/proc is readable");
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after_comm.split_whitespace().nth(1).and_then(|ppid| ppid.parse::<u32>().ok()) == Some(parent)
+        })
+        .collect()
+}
+
+/// Sends `SIG<name>` to each of `pids`; whether every one got it.
+fn send_signal(pids: &[u32], name: &str) -> bool {
+    pids.is_empty()
+        || Command::new("kill")
+            .arg(format!("-{name}"))
+            .args(pids.iter().map(u32::to_string))
+            .status()
+            .is_ok_and(|status| status.success())
+}
+
+/// Sends `SIG<name>` to each of `pids`, or panics.
+fn signal(pids: &[u32], name: &str) {
+    assert!(send_signal(pids, name), "kill -{name} {pids:?} failed");
 }
 
 fn find_binaries() -> Option<PathBuf> {

@@ -14,11 +14,12 @@
 //! one phase (1.4 to 1.9 times the throughput there, BENCHMARKS.md). Bulk creates keep the
 //! CTE: an `INSERT … SELECT` from arrays goes through the coordinator either way.
 
+use chrono::{DateTime, Utc};
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::validation::ValidationErrors;
 use renraku_core::{
-    Actor, AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, Error, FieldError, NewContact,
-    Rules,
+    Actor, AuditEvent, CaseId, Contact, ContactField, ContactId, ContactPatch, ContactRef, Error, FieldError,
+    NewContact, PageLimit, Purged, Rules,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -26,13 +27,14 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::error::PgError;
+use crate::feed;
 use crate::repository::PgContactRepository;
-use crate::rows::{self, bind_event, field_names, version};
+use crate::rows::{self, bind_event, bind_events, field_names, version};
 
 /// How many contacts a bulk create validates, then stores with one statement, at a time.
 const CHUNK_ROWS: usize = 250;
 
-type Tx = Transaction<'static, Postgres>;
+pub(crate) type Tx = Transaction<'static, Postgres>;
 
 pub(crate) async fn create(
     repo: &PgContactRepository,
@@ -154,6 +156,94 @@ pub(crate) async fn erase_case(
     Ok(erased)
 }
 
+/// Purges up to `limit` contacts unchanged since `changed_before`, oldest first, one
+/// transaction per case: the candidates are found without locks (a query across shards on
+/// Citus), then each case's are locked with `SKIP LOCKED` and checked again, so a contact
+/// that a concurrent purge holds, or that changed since, is left alone.
+pub(crate) async fn purge(
+    repo: &PgContactRepository,
+    changed_before: DateTime<Utc>,
+    limit: PageLimit,
+    actor: &Actor,
+) -> Result<Purged, Error> {
+    let wanted = i64::try_from(limit.get()).unwrap_or(i64::MAX);
+    let query = sqlx::query_as(repo.sql().purge_candidates.clone()).bind(changed_before).bind(wanted);
+    let candidates: Vec<(String, Uuid)> = repo.bounded(query.fetch_all(repo.pool())).await?;
+    let more = candidates.len() == limit.get();
+    let mut by_case: Vec<(String, Vec<Uuid>)> = Vec::new();
+    for (case_id, id) in candidates {
+        match by_case.iter_mut().find(|(case, _)| *case == case_id) {
+            Some((_, ids)) => ids.push(id),
+            None => by_case.push((case_id, vec![id])),
+        }
+    }
+    let mut erased = 0;
+    for (case_id, ids) in by_case {
+        let lock = sqlx::query(repo.sql().lock_due.clone()).bind(&case_id).bind(ids).bind(changed_before);
+        erased += remove_locked(repo, &case_id, lock, |contact| plan::purged(contact, actor)).await?;
+    }
+    Ok(Purged { erased, more })
+}
+
+/// Erases the selected contacts, one transaction per case.
+pub(crate) async fn erase_person(
+    repo: &PgContactRepository,
+    selection: Vec<ContactRef>,
+    actor: &Actor,
+) -> Result<u64, Error> {
+    let mut by_case: Vec<(CaseId, Vec<Uuid>)> = Vec::new();
+    for ContactRef { case_id, id } in selection {
+        match by_case.iter_mut().find(|(case, _)| *case == case_id) {
+            Some((_, ids)) => ids.push(*id.as_uuid()),
+            None => by_case.push((case_id, vec![*id.as_uuid()])),
+        }
+    }
+    let mut erased = 0;
+    for (case_id, ids) in by_case {
+        let lock = sqlx::query(repo.sql().lock_selected.clone()).bind(case_id.as_str().to_owned()).bind(ids);
+        erased += remove_locked(repo, case_id.as_str(), lock, |contact| plan::erased(contact, actor)).await?;
+    }
+    Ok(erased)
+}
+
+/// In one transaction: locks the contacts `lock` selects in `case_id`, deletes them and
+/// stores the event `event` makes of each. Returns how many there were.
+async fn remove_locked(
+    repo: &PgContactRepository,
+    case_id: &str,
+    lock: Query<'_, Postgres, PgArguments>,
+    event: impl Fn(&Contact) -> AuditEvent,
+) -> Result<u64, Error> {
+    let mut tx = repo.begin().await?;
+    let locked = repo.bounded(lock.fetch_all(&mut *tx)).await?;
+    let contacts = locked.iter().map(rows::contact).collect::<Result<Vec<_>, _>>()?;
+    if contacts.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = contacts.iter().map(|c| *c.id.as_uuid()).collect();
+    let delete = sqlx::query(repo.sql().delete_selected.clone()).bind(case_id).bind(ids);
+    repo.bounded(delete.execute(&mut *tx)).await?;
+    let events: Vec<AuditEvent> = contacts.iter().map(event).collect();
+    insert_events(repo, &mut tx, &contacts[0].case_id, &events).await?;
+    repo.bounded(tx.commit()).await?;
+    Ok(contacts.len() as u64)
+}
+
+/// Stores audit events of one case with one statement.
+pub(crate) async fn insert_events(
+    repo: &PgContactRepository,
+    tx: &mut Tx,
+    case_id: &CaseId,
+    events: &[AuditEvent],
+) -> Result<(), Error> {
+    let query = bind_events(sqlx::query(repo.sql().insert_events.clone()), case_id.as_str(), events.iter());
+    repo.bounded(query.execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_events(repo, tx, case_id.as_str(), events.iter()).await?;
+    }
+    Ok(())
+}
+
 /// The current state of a contact, locked for the rest of the transaction.
 async fn lock(
     repo: &PgContactRepository,
@@ -185,10 +275,13 @@ async fn write_locked(
     repo.bounded(tx.commit()).await
 }
 
-/// Stores an audit event of the case.
+/// Stores an audit event of the case (and on Citus its row in the feed, see `feed.rs`).
 async fn insert_event(repo: &PgContactRepository, tx: &mut Tx, event: &AuditEvent) -> Result<(), Error> {
     let insert = sqlx::query(repo.sql().insert_event.clone()).bind(event.case_id.as_str());
     repo.bounded(bind_event(insert, event).execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_event(repo, tx, event).await?;
+    }
     Ok(())
 }
 
@@ -261,6 +354,9 @@ async fn insert(
         .bind(changes.iter().map(|c| field_names(&c.event.changed_fields).join(",")).collect::<Vec<_>>())
         .bind(changes.iter().map(|c| c.event.at).collect::<Vec<_>>());
     repo.bounded(query.execute(&mut **tx)).await?;
+    if repo.distributed() {
+        feed::insert_feed_events(repo, tx, case_id.as_str(), changes.iter().map(|c| &c.event)).await?;
+    }
     Ok(())
 }
 

@@ -29,6 +29,17 @@ mod citus {
     renraku_core::conformance_tests!(fresh);
 }
 
+#[path = "common/feed.rs"]
+mod feed;
+
+/// The feed on Citus when the transaction that began first commits last: the feed is the
+/// coordinator's `_renraku_feed` (see `common/feed.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citus_feed_holds_back_events_until_earlier_transactions_commit() {
+    let repo = fresh_distributed_repository(Rules::default()).await;
+    feed::transactions_that_commit_out_of_order_are_delivered_once(&repo, "_renraku_feed").await;
+}
+
 fn clerk() -> Actor {
     Actor::new("clerk-1").unwrap()
 }

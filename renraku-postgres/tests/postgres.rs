@@ -1,16 +1,26 @@
 //! Behaviour that only the PostgreSQL backend has: living beside a host's own migrations,
-//! concurrent migration, faults of a real server, and hostile strings.
+//! concurrent migration, faults of a real server (stopped, frozen), and hostile strings.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use renraku_core::{
-    Actor, CaseId, ContactField, ContactPatch, ContactQuery, ContactRepository, ContactRepositoryExt, Error,
-    NewContact, PageRequest, Rules,
+    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, ContactRef, ContactRepository,
+    ContactRepositoryExt, Error, NewContact, PageLimit, PageRequest, Rules,
 };
 use renraku_postgres::testkit::{TestServer, fresh_repository};
 use renraku_postgres::{PgContactRepository, PgError};
 use sqlx::{Executor, PgPool, Row};
+
+#[path = "common/feed.rs"]
+mod feed;
+
+/// The feed when the transaction that began first commits last (see `common/feed.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_feed_holds_back_events_until_earlier_transactions_commit() {
+    let repo = fresh_repository(Rules::default()).await;
+    feed::transactions_that_commit_out_of_order_are_delivered_once(&repo, "audit_events").await;
+}
 
 fn clerk() -> Actor {
     Actor::new("clerk-1").unwrap()
@@ -52,6 +62,13 @@ async fn versions(pool: &PgPool, table: &str) -> Vec<i64> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.expect("bookkeeping")
 }
 
+/// The versions of renraku's migrations: one per file in `migrations/`.
+fn renraku_migrations() -> Vec<i64> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let count = std::fs::read_dir(dir).expect("migrations").count();
+    (1..=i64::try_from(count).expect("a few")).collect()
+}
+
 async fn assert_both_migrated(pool: &PgPool) {
     assert_eq!(
         versions(pool, "public._sqlx_migrations").await,
@@ -60,7 +77,7 @@ async fn assert_both_migrated(pool: &PgPool) {
     );
     assert_eq!(
         versions(pool, "renraku._renraku_migrations").await,
-        [1, 2, 3],
+        renraku_migrations(),
         "renraku's bookkeeping is its own"
     );
     for table in ["public.host_cases", "public.host_notes", "renraku.contacts", "renraku.audit_events"] {
@@ -226,6 +243,141 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2);
 }
 
+/// One call of each operation of the trait, its result without the value.
+type Call<'a> = (&'static str, std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>);
+
+fn every_operation<'a>(repo: &'a PgContactRepository, case: &'a CaseId, contact: &Contact) -> Vec<Call<'a>> {
+    let (id, reference) = (contact.id, ContactRef::of(contact));
+    let patch = || ContactPatch::default().set(ContactField::Title, "Dr.");
+    let year_ago = chrono::Utc::now() - chrono::Duration::days(365);
+    vec![
+        ("create", Box::pin(async move { repo.create(case, named("Grace"), &clerk()).await.map(drop) })),
+        (
+            "create_many",
+            Box::pin(async move { repo.create_many(case, vec![named("Lin")], &clerk()).await.map(drop) }),
+        ),
+        ("get", Box::pin(async move { repo.get(case, id, &clerk()).await.map(drop) })),
+        ("list", Box::pin(async move { repo.list(case, PageRequest::default(), &clerk()).await.map(drop) })),
+        ("update", Box::pin(async move { repo.update(case, id, patch(), None, &clerk()).await.map(drop) })),
+        ("delete", Box::pin(async move { repo.delete(case, id, None, &clerk()).await })),
+        ("erase_case", Box::pin(async move { repo.erase_case(case, &clerk()).await.map(drop) })),
+        ("case", Box::pin(async move { repo.case(case, &clerk()).await.map(drop) })),
+        (
+            "audit_trail",
+            Box::pin(async move { repo.audit_trail(case, PageRequest::default(), &clerk()).await.map(drop) }),
+        ),
+        (
+            "find",
+            Box::pin(async move {
+                repo.find(ContactQuery::NamePrefix("Ada".into()), PageRequest::default(), &clerk())
+                    .await
+                    .map(drop)
+            }),
+        ),
+        (
+            "purge",
+            Box::pin(async move { repo.purge(year_ago, PageLimit::DEFAULT, &clerk()).await.map(drop) }),
+        ),
+        (
+            "export_person",
+            Box::pin(async move {
+                let query = ContactQuery::NamePrefix("Ada".into());
+                repo.export_person(query, PageRequest::default(), &clerk()).await.map(drop)
+            }),
+        ),
+        (
+            "erase_person",
+            Box::pin(async move { repo.erase_person(vec![reference], &clerk()).await.map(drop) }),
+        ),
+    ]
+}
+
+/// A hung server (every PostgreSQL process stopped with SIGSTOP: connections stay open,
+/// nothing answers) fails each operation at the timeout, end to end, with a typed timeout;
+/// after SIGCONT the same repository works and nothing of the failed calls was stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_server_fails_every_operation_within_the_timeout_then_works_again() {
+    let server = TestServer::start();
+    let timeout = Duration::from_secs(1);
+    let margin = Duration::from_millis(500);
+    let repo = PgContactRepository::builder(server.pool(4).await)
+        .statement_timeout(timeout)
+        .schema("frozen")
+        .build()
+        .unwrap();
+    repo.migrate().await.unwrap();
+    let case = case();
+    let contact = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
+
+    let frozen = server.freeze();
+    assert!(frozen.pids().len() > 1, "the postmaster and its backends: {:?}", frozen.pids());
+    for (name, call) in every_operation(&repo, &case, &contact) {
+        let started = Instant::now();
+        let result = call.await;
+        let waited = started.elapsed();
+        eprintln!("frozen server: {name} failed after {} ms", waited.as_millis());
+        let Err(Error::Backend { source, .. }) = &result else { panic!("{name}: {result:?}") };
+        let pg = source.downcast_ref::<PgError>().unwrap_or_else(|| panic!("{name}: {source:?}"));
+        assert!(pg.is_timeout(), "{name}: {pg:?}");
+        assert!(waited < timeout + margin, "{name} took {waited:?}");
+    }
+    frozen.thaw();
+
+    assert_eq!(
+        repo.get(&case, contact.id, &clerk()).await.unwrap(),
+        contact,
+        "the same repository works again"
+    );
+    repo.create(&case, named("Grace"), &clerk()).await.unwrap();
+    assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2, "no failed call stored anything");
+    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
+    assert_eq!(events.items.len(), 2, "two creates, no event of a failed call");
+}
+
+/// The timeout bounds a whole write, not each of its round trips: here the lock waits
+/// 0.6 s and the update 0.6 s, each within the 1 s timeout, and the call still ends at 1 s,
+/// before its commit, storing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_of_slow_round_trips_ends_at_the_timeout_as_a_whole() {
+    let timeout = Duration::from_secs(1);
+    let schema = format!("slow_{}", uuid::Uuid::now_v7().simple());
+    let repo = PgContactRepository::builder(TestServer::shared().pool(2).await)
+        .statement_timeout(timeout)
+        .schema(schema.as_str())
+        .build()
+        .unwrap();
+    repo.migrate().await.unwrap();
+    let case = case();
+    let contact = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
+    let admin = TestServer::shared().pool(2).await;
+    let slow = format!(
+        "CREATE FUNCTION \"{schema}\".slow() RETURNS trigger LANGUAGE plpgsql AS
+            'BEGIN PERFORM pg_sleep(0.6); RETURN NEW; END';
+        CREATE TRIGGER slow BEFORE UPDATE ON \"{schema}\".contacts
+            FOR EACH ROW EXECUTE FUNCTION \"{schema}\".slow()"
+    );
+    admin.execute(sqlx::AssertSqlSafe(slow)).await.unwrap();
+    let mut holder = admin.begin().await.unwrap();
+    let hold = format!("SELECT 1 FROM \"{schema}\".contacts WHERE id = $1 FOR UPDATE");
+    sqlx::query(sqlx::AssertSqlSafe(hold)).bind(contact.id.as_uuid()).execute(&mut *holder).await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        holder.rollback().await.unwrap();
+    });
+
+    let started = Instant::now();
+    let patch = ContactPatch::default().set(ContactField::Title, "Dr.");
+    let result = repo.update(&case, contact.id, patch, None, &clerk()).await;
+    let waited = started.elapsed();
+    release.await.unwrap();
+    eprintln!("slow round trips: update failed after {} ms", waited.as_millis());
+    let Err(Error::Backend { source, .. }) = &result else { panic!("{result:?} after {waited:?}") };
+    assert!(source.downcast_ref::<PgError>().is_some_and(PgError::is_timeout), "{source:?}");
+    assert!(waited < timeout + Duration::from_millis(300), "took {waited:?}");
+    assert_eq!(repo.get(&case, contact.id, &clerk()).await.unwrap(), contact, "cut off before its commit");
+    assert_eq!(repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap().items.len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_updaters_lose_nothing() {
     const WRITERS: u64 = 32;
@@ -321,8 +473,8 @@ async fn hostile_strings_are_stored_verbatim() {
         .unwrap()
         .get(0);
     assert_eq!(
-        tables, 4,
-        "contacts, audit_events, the key version and the migration bookkeeping are all still there"
+        tables, 5,
+        "contacts, audit_events, the key version, the feed and the migration bookkeeping are all still there"
     );
 }
 

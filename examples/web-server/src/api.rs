@@ -23,6 +23,7 @@ use crate::extract::{CasePath, ContactPath, Paging};
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/heartbeat", get(heartbeat))
+        .route("/api/ready", get(ready))
         .route("/api/cases/{case_id}/contacts", get(list).post(create))
         .route("/api/cases/{case_id}/contacts/{id}", get(show).patch(update).delete(remove))
         .route("/api/cases/{case_id}/audit", get(audit))
@@ -31,6 +32,17 @@ pub(crate) fn router() -> Router<AppState> {
 /// For load balancers: no token, no body.
 async fn heartbeat() -> StatusCode {
     StatusCode::NO_CONTENT
+}
+
+/// For orchestrators: 204 while the store can serve requests, 503 while its database is
+/// unreachable. Unlike the heartbeat (the process is alive), this one says whether to send
+/// it traffic.
+async fn ready(State(state): State<AppState>) -> Result<StatusCode, HttpError> {
+    if state.ready().await {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "The contact store is not reachable right now."))
+    }
 }
 
 /// A JSON body whose rejection is a problem document: 400 for malformed JSON, 422 for the
@@ -118,7 +130,8 @@ async fn expected_version(
         IfMatch::Absent | IfMatch::Any => Ok(None),
         IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
         IfMatch::Versions(versions) => {
-            let current = state.store().get(case_id, id, actor).await?.version;
+            let current =
+                state.store().get(case_id, id, actor).await.map_err(|e| write_error(e, if_match))?.version;
             if versions.contains(&current) {
                 Ok(Some(current))
             } else {
@@ -128,11 +141,16 @@ async fn expected_version(
     }
 }
 
-/// Maps the error of a write: with `If-Match`, a stale version is a 412, not a 409.
+/// Maps the error of a write: with `If-Match`, a stale version is a 412, not a 409, and so
+/// is a contact that does not exist, since no current version can match (RFC 9110
+/// §13.1.1, also for `*`).
 fn write_error(err: Error, if_match: &IfMatch) -> HttpError {
     match err {
         Error::Conflict { current, .. } if *if_match != IfMatch::Absent => {
             HttpError::precondition_failed(Some(current))
+        }
+        Error::NotFound { contact_id: Some(_), .. } if *if_match != IfMatch::Absent => {
+            HttpError::precondition_failed(None)
         }
         other => HttpError::from(other),
     }

@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
 use axum_extra::extract::cookie::CookieJar;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use renraku_core::Actor;
@@ -18,8 +20,21 @@ use crate::AppState;
 use crate::error::HttpError;
 use crate::views::Layout;
 
-/// The name of the cookie that holds the signed-in user's token.
+/// The name of the cookie that holds the signed-in user's token on plain HTTP.
 pub(crate) const SESSION_COOKIE: &str = "renraku_session";
+
+/// Its name with `Secure` cookies: `__Host-` binds it to this host, path `/`.
+pub(crate) const SECURE_SESSION_COOKIE: &str = "__Host-renraku_session";
+
+/// The session cookie's name for the server's cookie setting.
+pub(crate) fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
+/// The token in the request's session cookie, if there is one.
+pub(crate) fn session_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
+    CookieJar::from_headers(headers).get(session_cookie_name(secure)).map(|c| c.value().to_owned())
+}
 
 /// The id of the user every request acts as when authentication is disabled.
 pub const DEV_ACTOR: &str = "dev-user";
@@ -60,6 +75,15 @@ pub struct Verified {
     pub expires_at: i64,
 }
 
+impl Verified {
+    /// The last second (since the Unix epoch) in which the token is accepted: its expiry
+    /// plus the clock leeway.
+    #[must_use]
+    pub fn accepted_until(&self) -> i64 {
+        self.expires_at.saturating_add(LEEWAY_SECONDS)
+    }
+}
+
 /// Why a token was refused. It never holds the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -70,7 +94,9 @@ pub enum AuthFailure {
     Invalid,
 }
 
-/// The claims the server reads; `exp`, `iss` and `sub.id` are required.
+/// The claims the server reads; `exp`, `iss` and `sub.id` are required. serde would also
+/// read a struct from a JSON array (`[["user"], "parc-cli", exp]`), so `check` lets only
+/// objects through.
 #[derive(Deserialize)]
 struct Claims {
     sub: Subject,
@@ -175,8 +201,14 @@ impl JwtVerifier {
     /// The step of [`check`](Self::check) after the signature: reads the claims and checks
     /// `exp`, `nbf`, `iss` and `sub.id`. Only for a token whose signature is valid.
     pub(crate) fn check_claims(&self, token: &str) -> Result<Verified, &'static str> {
-        // The signature is valid, so the claims are the identity provider's.
-        let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token)
+        // The signature is valid, so the claims are the identity provider's. Only a JSON
+        // object with an object `sub` may pass (a `Map` refuses anything else).
+        let claims: serde_json::Map<String, serde_json::Value> =
+            jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| "claims are not an object")?;
+        if !claims.get("sub").is_some_and(serde_json::Value::is_object) {
+            return Err("sub is not an object");
+        }
+        let claims: Claims = serde_json::from_value(serde_json::Value::Object(claims))
             .map_err(|_| "missing or malformed claims")?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let expires_at = claims.exp.seconds();
@@ -248,7 +280,7 @@ impl Auth {
         }
     }
 
-    fn authenticate(&self, headers: &HeaderMap, source: Source) -> Result<Actor, AuthFailure> {
+    fn authenticate(&self, headers: &HeaderMap, source: Source, secure: bool) -> Result<Actor, AuthFailure> {
         let verifier = match self {
             Self::Jwt(verifier) => verifier,
             Self::Disabled { .. } => return Ok(dev_actor()),
@@ -259,9 +291,9 @@ impl Auth {
             return verifier.verify(strip_bearer(value)).map(|v| v.actor);
         }
         if source == Source::HeaderOrCookie
-            && let Some(cookie) = CookieJar::from_headers(headers).get(SESSION_COOKIE)
+            && let Some(token) = session_cookie(headers, secure)
         {
-            return verifier.verify(cookie.value()).map(|v| v.actor);
+            return verifier.verify(&token).map(|v| v.actor);
         }
         Err(AuthFailure::Missing)
     }
@@ -293,7 +325,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match state.auth().authenticate(&parts.headers, Source::HeaderOrCookie) {
+        match state.auth().authenticate(&parts.headers, Source::HeaderOrCookie, state.secure_cookies()) {
             Ok(actor) => {
                 let layout = Layout::from_parts(parts, state, Some(&actor));
                 Ok(Self { actor, layout })
@@ -305,7 +337,7 @@ impl FromRequestParts<AppState> for Session {
 
 /// The signed-in user of a public page, if any.
 pub(crate) fn optional_actor(headers: &HeaderMap, state: &AppState) -> Option<Actor> {
-    state.auth().authenticate(headers, Source::HeaderOrCookie).ok()
+    state.auth().authenticate(headers, Source::HeaderOrCookie, state.secure_cookies()).ok()
 }
 
 /// The user of a JSON API request: from the `Authorization` header only (the cookie is for
@@ -319,10 +351,38 @@ impl FromRequestParts<AppState> for ApiActor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         state
             .auth()
-            .authenticate(&parts.headers, Source::HeaderOnly)
+            .authenticate(&parts.headers, Source::HeaderOnly, state.secure_cookies())
             .map(Self)
             .map_err(|failure| HttpError::unauthorized(failure, parts.uri.path()))
     }
+}
+
+/// Whether a host name (without port) names this machine: `localhost`, a name under
+/// `.localhost` (RFC 6761), or a loopback address.
+fn is_loopback_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Middleware: with authentication disabled, only requests for a loopback host name are
+/// served. A page of another site whose name was made to resolve to 127.0.0.1 (DNS
+/// rebinding) sends its own name as `Host`, and is refused.
+pub(crate) async fn loopback_hosts_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.auth().is_disabled() {
+        let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or(request.uri().host());
+        if !host.is_some_and(|host| is_loopback_name(crate::csrf::host_name(host))) {
+            let message = "Authentication is disabled on this server, so it answers only requests for a \
+                           loopback host name such as localhost or 127.0.0.1.";
+            return HttpError::new(StatusCode::FORBIDDEN, message).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]
@@ -384,6 +444,27 @@ mod tests {
         let stale = sign(&serde_json::json!({ "sub": { "id": "a" }, "iss": "parc-cli", "exp": now() - 120 }));
         assert_eq!(verifier.verify(&stale).unwrap_err(), AuthFailure::Invalid);
         assert_eq!(verifier.verified.lock().unwrap().len(), 1, "refused tokens are not remembered");
+    }
+
+    #[test]
+    fn only_an_object_of_claims_passes() {
+        let verifier = JwtVerifier::from_rsa_pem(PUBLIC, "parc-cli").unwrap();
+        let array = serde_json::json!([["user"], "parc-cli", now() + 60]);
+        assert_eq!(verifier.check(&sign(&array)).unwrap_err(), "claims are not an object");
+        let sub_array = serde_json::json!({ "sub": ["user"], "iss": "parc-cli", "exp": now() + 60 });
+        assert_eq!(verifier.check(&sign(&sub_array)).unwrap_err(), "sub is not an object");
+        let object = serde_json::json!({ "sub": { "id": "user" }, "iss": "parc-cli", "exp": now() + 60 });
+        assert_eq!(verifier.check(&sign(&object)).unwrap().actor.as_str(), "user");
+    }
+
+    #[test]
+    fn loopback_names_are_recognised() {
+        for host in ["localhost", "LOCALHOST.", "app.localhost", "127.0.0.1", "127.3.2.1", "::1"] {
+            assert!(is_loopback_name(host), "{host}");
+        }
+        for host in ["evil.example", "localhost.evil.example", "10.0.0.1", "0.0.0.0", "::", ""] {
+            assert!(!is_loopback_name(host), "{host}");
+        }
     }
 
     #[test]

@@ -3,12 +3,14 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
 use renraku_core::{PhoneRegion, Rules};
 
 use crate::auth::{Auth, JwtVerifier};
+use crate::serve::Limits;
 
 /// The configuration of `renraku-web`. Every flag can also be given as an environment
 /// variable; a flag wins over its variable.
@@ -57,9 +59,66 @@ pub struct Config {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     pub secure_cookies: bool,
+
+    /// The time zone in which the pages show times (audit trail, created and changed): an
+    /// IANA name such as `Europe/Berlin`.
+    #[arg(long, env = "RENRAKU_TIME_ZONE", default_value = "UTC")]
+    pub time_zone: chrono_tz::Tz,
+    /// How many client connections may be open at once; more are answered 503 and closed.
+    /// Lowered at start to stay below the open-file limit (`ulimit -n`) less 64.
+    #[arg(long, env = "RENRAKU_MAX_CONNECTIONS", default_value = "512", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// How long a request's head may take to arrive, from its first byte (from accept on
+    /// a new connection); then the connection is closed. `500ms`, `10s`, `2m`.
+    #[arg(long, env = "RENRAKU_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// How long a keep-alive connection may wait for its next request; then it is closed.
+    #[arg(long, env = "RENRAKU_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// How long a request's body may take to arrive, in all; then the request answers 408.
+    #[arg(long, env = "RENRAKU_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Where to serve `GET /metrics` (OpenMetrics text for Prometheus); off without it.
+    /// Keep it off the public network: a port of its own that only the scraper reaches.
+    #[arg(long, env = "RENRAKU_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// A duration: a whole number with `ms`, `s` or `m`, or a plain number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration such as 500ms, 10s or 2m"))?;
+    let duration = match unit.trim() {
+        "ms" => Duration::from_millis(number),
+        "" | "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.saturating_mul(60)),
+        _ => return Err(format!("{text:?} has an unknown unit: use ms, s or m")),
+    };
+    if duration.is_zero() {
+        return Err("a timeout must be longer than zero".into());
+    }
+    Ok(duration)
 }
 
 impl Config {
+    /// The connection limits of the server.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            body_timeout: self.body_timeout,
+        }
+    }
+
     /// Checks the combination of settings before anything starts.
     ///
     /// # Errors
@@ -122,6 +181,12 @@ impl fmt::Debug for Config {
             .field("default_region", &self.default_region)
             .field("disable_auth", &self.disable_auth)
             .field("secure_cookies", &self.secure_cookies)
+            .field("time_zone", &self.time_zone)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -153,7 +218,50 @@ mod tests {
         assert_eq!(config.default_region.to_string(), "DE");
         assert!(config.disable_auth);
         assert!(config.database_url.is_none());
+        assert_eq!(config.time_zone, chrono_tz::UTC);
+        assert_eq!(config.limits(), Limits::default());
+        assert!(config.metrics_listen.is_none());
         config.check().unwrap();
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        let config = parse(&["--disable-auth", "--time-zone", "Europe/Berlin"]);
+        assert_eq!(config.time_zone, chrono_tz::Europe::Berlin);
+        for bad in ["CEST+2", "Mars/Olympus", ""] {
+            assert!(try_parse(&["--disable-auth", "--time-zone", bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_are_configurable() {
+        let config = parse(&[
+            "--disable-auth",
+            "--max-connections",
+            "8",
+            "--header-timeout",
+            "500ms",
+            "--idle-timeout",
+            "2m",
+            "--body-timeout",
+            "3",
+            "--metrics-listen",
+            "127.0.0.1:9100",
+        ]);
+        let limits = config.limits();
+        assert_eq!(limits.max_connections, 8);
+        assert_eq!(limits.header_timeout, Duration::from_millis(500));
+        assert_eq!(limits.idle_timeout, Duration::from_secs(120));
+        assert_eq!(limits.body_timeout, Duration::from_secs(3));
+        assert_eq!(config.metrics_listen.map(|a| a.port()), Some(9100));
+        for bad in [
+            ["--max-connections", "0"],
+            ["--header-timeout", "0s"],
+            ["--idle-timeout", "5h"],
+            ["--body-timeout", "x"],
+        ] {
+            assert!(try_parse(&["--disable-auth", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,73 +1,171 @@
-//! CSRF protection of the HTML forms: the double-submit pattern.
+//! CSRF protection of the HTML forms: a double-submit cookie whose form token is bound to
+//! the session, and a check of where the request comes from.
 //!
-//! Every page gets a random token in an HttpOnly, `SameSite=Strict` cookie, and every form
-//! echoes it in a hidden field. A POST is accepted only if both are there and equal
-//! (compared in constant time). Another site can make a browser send the cookie (not with
-//! `SameSite=Strict`, but older browsers), yet it cannot read it to fill in the field.
+//! - Every page gets a random value in an HttpOnly, `SameSite=Strict` cookie (named
+//!   `__Host-renraku_csrf` when cookies are `Secure`, so that no subdomain and no plain-HTTP
+//!   page can set it).
+//! - The forms carry not that value but the token HMAC-SHA256(key, cookie value, SHA-256 of
+//!   the session cookie), under a key made at random when the server starts. A cookie that
+//!   another site (or subdomain) planted does not help it: without the key it cannot make
+//!   the matching token, and a token made for one session does not pass with another.
+//! - A POST is refused (403) unless the form's token is the one of its cookies (compared in
+//!   constant time), and also when the browser says it comes from elsewhere:
+//!   `Sec-Fetch-Site` other than `same-origin` or `none`, or an `Origin` whose host is not
+//!   the request's `Host`. `Origin: null` is no sign of another site here: every page has
+//!   `Referrer-Policy: no-referrer`, with which browsers send it for the page's own forms.
+//!
+//! A restart makes a new key, so forms loaded before it answer 403 once ("reload the page").
+
+use std::fmt;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::HttpError;
 use crate::{AppState, cookies};
 
-/// The name of the cookie that holds the token.
+/// The name of the cookie that holds the random value on plain HTTP.
 pub(crate) const COOKIE: &str = "renraku_csrf";
 
-/// The CSRF token of the current request, for the forms of its page.
+/// The name of the cookie with `Secure` cookies: `__Host-` binds it to this host, path `/`.
+pub(crate) const SECURE_COOKIE: &str = "__Host-renraku_csrf";
+
+/// The cookie's name for the server's cookie setting.
+pub(crate) fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
+
+/// The key of the form tokens: 32 random bytes, made when the state is made.
+pub(crate) struct Key([u8; 32]);
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key([redacted])")
+    }
+}
+
+impl Key {
+    pub(crate) fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the operating system's random number generator works");
+        Self(bytes)
+    }
+
+    /// The form token for the cookie value `cookie` of a request with these headers.
+    fn form_token(&self, cookie: &str, headers: &HeaderMap, secure: bool) -> String {
+        let session = crate::auth::session_cookie(headers, secure).unwrap_or_default();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(b"renraku-csrf-v1\0");
+        mac.update(cookie.as_bytes());
+        mac.update(b"\0");
+        mac.update(&Sha256::digest(session.as_bytes()));
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// The form token of the current request, for the forms of its page.
 #[derive(Debug, Clone)]
 pub(crate) struct CsrfToken(pub(crate) String);
 
-/// 32 random bytes from the operating system, in hex.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random number generator works");
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn is_well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+/// 32 random bytes from the operating system, in hex.
+fn new_cookie_value() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator works");
+    hex(&bytes)
 }
 
-/// The token of the request's cookie, if it has a well-formed one.
-pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    CookieJar::from_headers(headers).get(COOKIE).map(|c| c.value().to_owned()).filter(|t| is_well_formed(t))
+fn is_well_formed(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Middleware of the HTML pages: makes sure the browser has a token, and hands it to the
-/// handlers as a [`CsrfToken`] extension.
+/// The value of the request's cookie, if it has a well-formed one.
+fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(cookie_name(secure))
+        .map(|c| c.value().to_owned())
+        .filter(|value| is_well_formed(value))
+}
+
+/// The form token of a request that already has the cookie (for error pages, which set
+/// none); `None` without one.
+pub(crate) fn form_token(headers: &HeaderMap, state: &AppState) -> Option<String> {
+    let secure = state.secure_cookies();
+    cookie_value(headers, secure).map(|value| state.csrf_key().form_token(&value, headers, secure))
+}
+
+/// Middleware of the HTML pages: makes sure the browser has the cookie, and hands the form
+/// token to the handlers as a [`CsrfToken`] extension.
 pub(crate) async fn ensure_token(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let (token, is_new) = match cookie_token(request.headers()) {
-        Some(token) => (token, false),
-        None => (new_token(), true),
+    let secure = state.secure_cookies();
+    let (value, is_new) = match cookie_value(request.headers(), secure) {
+        Some(value) => (value, false),
+        None => (new_cookie_value(), true),
     };
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let token = state.csrf_key().form_token(&value, request.headers(), secure);
+    request.extensions_mut().insert(CsrfToken(token));
     let mut response = next.run(request).await;
     if is_new {
-        cookies::append(response.headers_mut(), cookies::cookie(COOKIE, token, state.secure_cookies()));
+        cookies::append(response.headers_mut(), cookies::cookie(cookie_name(secure), value, secure));
     }
     response
 }
 
-/// The hidden form field `csrf_token` that echoes the cookie.
+/// Whether the browser says the request comes from another site (or another origin of
+/// this one): forms are only ever posted from this server's own pages.
+fn from_elsewhere(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site"))
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    // `null`: what a browser sends for a form of a page with `Referrer-Policy: no-referrer`
+    // (ours), so it says nothing about where the form was.
+    let Some(origin) = text(header::ORIGIN).filter(|origin| *origin != "null") else { return false };
+    // `scheme://host[:port]`; only the host is compared, since a proxy may pass `Host`
+    // without the port the browser used.
+    let origin_host = origin.split_once("://").map(|(_, authority)| host_name(authority));
+    let host = text(header::HOST).map(host_name);
+    match (origin_host, host) {
+        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
+        _ => true,
+    }
+}
+
+/// The host of `host[:port]` or `[v6]:port`.
+pub(crate) fn host_name(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split_once(']').map_or(authority, |(v6, _)| v6);
+    }
+    authority.rsplit_once(':').map_or(authority, |(host, _)| host)
+}
+
+/// The hidden form field `csrf_token`.
 #[derive(Deserialize)]
 struct Field {
     csrf_token: Option<String>,
 }
 
-/// A URL-encoded form whose CSRF token was checked: a missing or wrong token answers 403
-/// before the form is read. `T` must not deny unknown fields (the token is one).
+/// A URL-encoded form whose CSRF token was checked: a missing or wrong token, or a request
+/// from elsewhere, answers 403 before the form is read. `T` must not deny unknown fields
+/// (the token is one).
 #[derive(Debug)]
 pub(crate) struct CsrfForm<T>(pub(crate) T);
 
@@ -75,7 +173,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let expected = cookie_token(request.headers());
+        if from_elsewhere(request.headers()) {
+            return Err(HttpError::csrf());
+        }
+        let expected = form_token(request.headers(), state);
         let is_form = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -105,12 +206,56 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 mod tests {
     use super::*;
 
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
     #[test]
-    fn tokens_are_random_and_well_formed() {
-        let (a, b) = (new_token(), new_token());
+    fn cookie_values_are_random_and_well_formed() {
+        let (a, b) = (new_cookie_value(), new_cookie_value());
         assert!(is_well_formed(&a) && is_well_formed(&b));
         assert_ne!(a, b);
         assert!(!is_well_formed("short"));
         assert!(!is_well_formed(&"g".repeat(64)));
+    }
+
+    #[test]
+    fn form_tokens_are_bound_to_the_key_the_cookie_and_the_session() {
+        let (key, other_key) = (Key::generate(), Key::generate());
+        let cookie = new_cookie_value();
+        let anonymous = HeaderMap::new();
+        let signed_in = headers(&[("cookie", "renraku_session=token-a")]);
+        let token = key.form_token(&cookie, &anonymous, false);
+        assert_eq!(token, key.form_token(&cookie, &anonymous, false), "the same for the same inputs");
+        assert_ne!(token, cookie, "not the cookie's value");
+        assert_ne!(token, other_key.form_token(&cookie, &anonymous, false));
+        assert_ne!(token, key.form_token(&new_cookie_value(), &anonymous, false));
+        assert_ne!(token, key.form_token(&cookie, &signed_in, false));
+        assert!(!format!("{key:?}").contains(&hex(&key.0)));
+    }
+
+    #[test]
+    fn requests_from_elsewhere_are_recognised() {
+        assert!(!from_elsewhere(&headers(&[])), "no header: an old browser or a program");
+        assert!(!from_elsewhere(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!from_elsewhere(&headers(&[("sec-fetch-site", "none")])));
+        assert!(from_elsewhere(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(from_elsewhere(&headers(&[("sec-fetch-site", "same-site")])));
+        let same = headers(&[("origin", "https://renraku.example.org"), ("host", "renraku.example.org")]);
+        assert!(!from_elsewhere(&same));
+        let port = headers(&[("origin", "http://127.0.0.1:4000"), ("host", "127.0.0.1:4000")]);
+        assert!(!from_elsewhere(&port));
+        let v6 = headers(&[("origin", "http://[::1]:4000"), ("host", "[::1]:4000")]);
+        assert!(!from_elsewhere(&v6));
+        assert!(from_elsewhere(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "renraku.example.org")
+        ])));
+        let own_form = headers(&[("origin", "null"), ("sec-fetch-site", "same-origin"), ("host", "h")]);
+        assert!(!from_elsewhere(&own_form), "our pages send no referrer, so their forms say null");
+        assert!(from_elsewhere(&headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")])));
+        assert!(from_elsewhere(&headers(&[("origin", "https://renraku.example.org")])), "no Host");
     }
 }

@@ -72,6 +72,11 @@ impl HttpError {
         Self::new(StatusCode::UNAUTHORIZED, message).with_link(format!("/session?{query}"), "Sign in")
     }
 
+    /// A body over [`BODY_LIMIT`](crate::BODY_LIMIT).
+    pub(crate) fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large (at most 64 KiB).")
+    }
+
     pub(crate) fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -209,17 +214,34 @@ macro_rules! from_rejection {
         }
     )*};
 }
-from_rejection!(PathRejection, QueryRejection, JsonRejection);
+from_rejection!(PathRejection, QueryRejection);
+
+impl From<JsonRejection> for HttpError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::BytesRejection(rejection) => rejection.into(),
+            other => Self::new(other.status(), other.body_text()),
+        }
+    }
+}
 
 impl From<BytesRejection> for HttpError {
     fn from(rejection: BytesRejection) -> Self {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::new(status, "The body is too large (at most 64 KiB).")
+            Self::too_large()
+        } else if caused_by::<tower_http::timeout::TimeoutError>(&rejection) {
+            // The body deadline of the server (serve.rs) ran out while it was read.
+            Self::new(StatusCode::REQUEST_TIMEOUT, "The body did not arrive in time.")
         } else {
             Self::new(status, "The body could not be read.")
         }
     }
+}
+
+/// Whether `E` is somewhere in the chain of sources of `error`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<E>())
 }
 
 impl IntoResponse for HttpError {
@@ -245,7 +267,7 @@ fn action_phrase(action: renraku_core::access::Action) -> &'static str {
     }
 }
 
-fn invalid_id_message(kind: IdKind) -> String {
+pub(crate) fn invalid_id_message(kind: IdKind) -> String {
     match kind {
         IdKind::Case => {
             "That is not a valid case id: use 1 to 64 letters, digits, '-', '_', '.' or ':'.".into()

@@ -5,10 +5,11 @@
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use renraku_core::{CaseId, ContactId, PageLimit, PageRequest};
+use renraku_core::{CaseId, ContactId, Cursor, PageLimit, PageRequest};
 use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::views::{MAX_TRAIL, Trail};
 
 /// The case of a `/cases/{case_id}…` route.
 #[derive(Debug)]
@@ -83,5 +84,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             Some(after) => Some(after.parse()?),
         };
         Ok(Self { after, limit })
+    }
+}
+
+/// Where a page of a listing is, for the HTML pages: `?after=` (as [`Paging`]), `?back=`
+/// (the cursors of the earlier pages, comma-separated, oldest first) and `?page=` (its
+/// number). Links of the pages carry them; a page number that does not fit the trail is
+/// corrected, since it is only shown.
+impl<S: Send + Sync> FromRequestParts<S> for Trail {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        #[derive(Deserialize)]
+        struct Raw {
+            after: Option<String>,
+            back: Option<String>,
+            page: Option<String>,
+        }
+        let Query(raw) = Query::<Raw>::from_request_parts(parts, state).await.map_err(HttpError::from)?;
+        let after: Option<Cursor> = match raw.after.as_deref().filter(|a| !a.is_empty()) {
+            None => return Ok(Self { after: None, back: Vec::new(), number: 1 }),
+            Some(after) => Some(after.parse()?),
+        };
+        let back = raw
+            .back
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<Cursor>, _>>()?;
+        if back.len() > MAX_TRAIL {
+            return Err(renraku_core::Error::InvalidId { kind: renraku_core::IdKind::Cursor }.into());
+        }
+        let shown = raw.page.as_deref().and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(0);
+        let number = shown.clamp(back.len() + 2, 1_000_000);
+        Ok(Self { after, back, number })
     }
 }

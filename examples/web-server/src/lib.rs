@@ -14,7 +14,9 @@
 //! let store: Arc<dyn ContactRepository> = Arc::new(MemoryContactRepository::with_rules(Rules::default()));
 //! let state = AppState::new(store, Auth::Disabled { verifier: None });
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
-//! axum::serve(listener, app(state)).await
+//! let limits = renraku_web::serve::Limits::default();
+//! let stats = Some(state.metrics().connections());
+//! renraku_web::serve::serve(listener, app(state), limits, stats, std::future::pending()).await
 //! # }
 //! ```
 //!
@@ -29,7 +31,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use renraku_core::ContactRepository;
@@ -51,12 +53,15 @@ mod flash;
 mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod metrics;
 mod pages;
+pub mod serve;
 pub mod telemetry;
 mod views;
 
 pub use auth::{Auth, AuthFailure, DEV_ACTOR, JwtVerifier, Verified};
 pub use config::Config;
+pub use metrics::Metrics;
 
 /// The largest request body accepted; a larger one answers 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -69,19 +74,44 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// What every handler shares: the store and how requests are authenticated.
+/// How long the readiness probe waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What every handler shares: the store, how requests are authenticated, the key of the
+/// CSRF tokens and the metrics.
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<dyn ContactRepository>,
     auth: Arc<Auth>,
     secure_cookies: bool,
+    time_zone: chrono_tz::Tz,
+    database: Option<sqlx::PgPool>,
+    csrf: Arc<csrf::Key>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// A state over `store` that authenticates with `auth`; cookies are not `Secure`.
+    /// A state over `store` that authenticates with `auth`; cookies are not `Secure`. The
+    /// CSRF key is new and random: tokens of another process (or state) do not pass.
     #[must_use]
     pub fn new(store: Arc<dyn ContactRepository>, auth: Auth) -> Self {
-        Self { store, auth: Arc::new(auth), secure_cookies: false }
+        Self {
+            store,
+            auth: Arc::new(auth),
+            secure_cookies: false,
+            database: None,
+            csrf: Arc::new(csrf::Key::generate()),
+            metrics: Arc::default(),
+            time_zone: chrono_tz::UTC,
+        }
+    }
+
+    /// The pool of the store's PostgreSQL database: the readiness route probes it and the
+    /// metrics show its use. Without one, the store is always ready (memory).
+    #[must_use]
+    pub fn with_database(mut self, pool: sqlx::PgPool) -> Self {
+        self.database = Some(pool);
+        self
     }
 
     /// Marks the cookies `Secure`: right behind a TLS proxy, wrong on plain HTTP.
@@ -89,6 +119,19 @@ impl AppState {
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {
         self.secure_cookies = secure;
         self
+    }
+
+    /// Shows the times on the pages in `time_zone` (UTC unless set).
+    #[must_use]
+    pub fn with_time_zone(mut self, time_zone: chrono_tz::Tz) -> Self {
+        self.time_zone = time_zone;
+        self
+    }
+
+    /// The time zone of the times on the pages.
+    #[must_use]
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.time_zone
     }
 
     /// The store.
@@ -103,31 +146,72 @@ impl AppState {
         &self.auth
     }
 
+    /// The metrics of the requests served with this state.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Whether the store can serve requests now: the database answers a trivial query
+    /// within 2 s (always, without a database).
+    pub async fn ready(&self) -> bool {
+        let Some(pool) = &self.database else { return true };
+        match tokio::time::timeout(READY_TIMEOUT, sqlx::query("SELECT 1").execute(pool)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(err)) => {
+                // Debug: probes repeat every few seconds while the database is down.
+                tracing::debug!(error = %err, "not ready: the database failed the probe");
+                false
+            }
+            Err(_) => {
+                tracing::debug!("not ready: the database did not answer the probe in time");
+                false
+            }
+        }
+    }
+
     pub(crate) fn secure_cookies(&self) -> bool {
         self.secure_cookies
     }
+
+    pub(crate) fn database(&self) -> Option<&sqlx::PgPool> {
+        self.database.as_ref()
+    }
+
+    pub(crate) fn csrf_key(&self) -> &csrf::Key {
+        &self.csrf
+    }
+}
+
+/// The store the configuration asks for, and its database pool if it has one.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The repository.
+    pub repository: Arc<dyn ContactRepository>,
+    /// The PostgreSQL pool under it; `None` for the memory store.
+    pub pool: Option<sqlx::PgPool>,
 }
 
 /// Opens the store the configuration asks for: PostgreSQL with `DATABASE_URL`, else memory.
 ///
 /// # Errors
 /// If the database cannot be reached or migrated.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ContactRepository>> {
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let rules = config.rules();
     match &config.database_url {
-        None => Ok(Arc::new(MemoryContactRepository::with_rules(rules))),
+        None => Ok(Store { repository: Arc::new(MemoryContactRepository::with_rules(rules)), pool: None }),
         Some(url) => {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
                 .context("cannot connect to DATABASE_URL")?;
-            let repo = renraku_postgres::PgContactRepository::builder(pool)
+            let repo = renraku_postgres::PgContactRepository::builder(pool.clone())
                 .rules(rules)
                 .statement_timeout(Duration::from_secs(5))
                 .build()?;
             repo.migrate().await.context("renraku's migrations failed")?;
-            Ok(Arc::new(repo))
+            Ok(Store { repository: Arc::new(repo), pool: Some(pool) })
         }
     }
 }
@@ -179,8 +263,20 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
 }
 
+/// A body whose declared length is over [`BODY_LIMIT`] answers 413 at once, before any of
+/// it is read (or waited for), and the connection is closed.
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|length| length > BODY_LIMIT as u64) {
+        let mut response = error::HttpError::too_large().into_response();
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(request).await
+}
+
 /// The whole application: pages, API, stylesheet, and the layers around them (request
-/// ids, one log line per request, security headers, timeout, body limit).
+/// ids, one log line per request, metrics, security headers, timeout, body limit).
 pub fn app(state: AppState) -> Router {
     let pages = pages::router()
         .layer(from_fn_with_state(state.clone(), flash::take))
@@ -194,7 +290,10 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(from_fn(refuse_oversized_bodies))
+        .layer(from_fn_with_state(state.clone(), auth::loopback_hosts_only))
         .layer(from_fn_with_state(state.clone(), error::render))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
         .with_state(state)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -1,22 +1,28 @@
 //! The HTML pages. Their routes are fixed, so that links and bookmarks stay stable.
 
+use std::collections::HashSet;
+
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use renraku_core::{CaseId, ContactField, ContactId, ContactPatch, Error, PageLimit};
+use renraku_core::validation::normalize_field;
+use renraku_core::{
+    AuditAction, AuditEvent, CaseId, ContactField, ContactId, ContactPatch, Cursor, Error, FieldKind, IdKind,
+    PageLimit, PageRequest,
+};
 use serde::Deserialize;
 
-use crate::auth::{SESSION_COOKIE, Session, strip_bearer};
+use crate::auth::{Session, session_cookie_name, strip_bearer};
 use crate::csrf::CsrfForm;
-use crate::error::HttpError;
+use crate::error::{HttpError, invalid_id_message};
 use crate::extract::{CasePath, ContactPath, Paging};
 use crate::flash::{self, Flash, see_other};
 use crate::forms::ContactForm;
 use crate::views::{
-    AuditPage, AuditRow, CasePage, ConflictPage, ContactFormPage, ContactPage, ContactRow, ContactView,
-    DeletePage, ErasePage, HomePage, Layout, Pager, Row, SessionPage, contact_errors, contact_href,
+    AuditPage, AuditRow, CasePage, ConflictPage, ConflictRow, ContactFormPage, ContactPage, ContactRow,
+    ContactView, DeletePage, ErasePage, HomePage, Layout, Pager, Row, SessionPage, Trail, contact_href,
     form_fields,
 };
 use crate::{AppState, cookies};
@@ -42,7 +48,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn home(layout: Layout) -> HomePage {
-    HomePage { layout }
+    HomePage { layout, case_id: String::new(), error: None }
 }
 
 #[derive(Deserialize)]
@@ -50,15 +56,20 @@ struct OpenCase {
     case_id: Option<String>,
 }
 
-/// `GET /cases?case_id=42`: the form of the home page.
-async fn open_case(Query(query): Query<OpenCase>) -> Result<Response, HttpError> {
+/// `GET /cases?case_id=42`: the form of the home page. An id that cannot be opened shows
+/// the home page again, with the error beside the input.
+async fn open_case(layout: Layout, Query(query): Query<OpenCase>) -> Response {
     let raw = query.case_id.unwrap_or_default();
-    if raw.trim().is_empty() {
-        return Err(HttpError::bad_request("Please enter a case id."));
-    }
-    let case_id: CaseId = raw.trim().parse()?;
-    // Case ids are letters, digits and `-_.:`, so they need no escaping in a path.
-    Ok(see_other(&format!("/cases/{case_id}")))
+    let error = if raw.trim().is_empty() {
+        "Please enter a case id.".to_owned()
+    } else {
+        match raw.trim().parse::<CaseId>() {
+            // Case ids are letters, digits and `-_.:`, so they need no escaping in a path.
+            Ok(case_id) => return see_other(&format!("/cases/{case_id}")),
+            Err(_) => invalid_id_message(IdKind::Case),
+        }
+    };
+    (StatusCode::BAD_REQUEST, HomePage { layout, case_id: raw, error: Some(error) }).into_response()
 }
 
 /// A case's contacts. A case without contacts answers 404, as the original did, but with
@@ -68,6 +79,7 @@ async fn case_page(
     session: Session,
     CasePath(case_id): CasePath,
     paging: Paging,
+    trail: Trail,
 ) -> Result<Response, HttpError> {
     let request = paging.request(PAGE_SIZE);
     let page = state.store().list(&case_id, request, &session.actor).await?;
@@ -76,7 +88,7 @@ async fn case_page(
     let page = CasePage {
         layout: session.layout,
         rows: page.items.iter().map(ContactRow::new).collect(),
-        pager: Pager::new(&format!("/cases/{case_id}"), request, &page),
+        pager: trail.pager("Pages of contacts", &format!("/cases/{case_id}"), page.next),
         empty: status == StatusCode::NOT_FOUND,
         case_id: case_id.to_string(),
     };
@@ -97,9 +109,10 @@ fn new_form(
         cancel: format!("/cases/{case_id}"),
         submit: "Create contact",
         version: None,
+        summary: Vec::new(),
         fields: form_fields(form, errors),
-        contact_errors: contact_errors(errors),
     }
+    .with_summary(errors)
 }
 
 fn edit_form(
@@ -119,9 +132,10 @@ fn edit_form(
         cancel: href,
         submit: "Save changes",
         version: Some(version),
+        summary: Vec::new(),
         fields: form_fields(form, errors),
-        contact_errors: contact_errors(errors),
     }
+    .with_summary(errors)
 }
 
 async fn new_contact(session: Session, CasePath(case_id): CasePath) -> ContactFormPage {
@@ -155,7 +169,7 @@ async fn show_contact(
     Ok(ContactPage {
         layout: session.layout,
         case_id: case_id.to_string(),
-        contact: ContactView::new(&contact),
+        contact: ContactView::new(&contact, state.time_zone()),
     })
 }
 
@@ -185,17 +199,29 @@ async fn update_contact(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(Error::Conflict { .. }) => {
-            // Nothing was written: show what is stored now, and what the user typed.
+            // Nothing was written: show what is stored now beside what the user typed, and
+            // offer the user's values again as a form against the current version.
             let current = state.store().get(&case_id, id, &session.actor).await?;
-            let yours = ContactField::ALL
+            let rows = ContactField::ALL
                 .into_iter()
-                .map(|f| Row { label: f.label(), value: form.value(f).unwrap_or("").trim().to_owned() })
+                .map(|field| {
+                    let stored = current.field(field).unwrap_or("");
+                    let typed = form.value(field).unwrap_or("");
+                    ConflictRow {
+                        label: field.label(),
+                        differs: normalize_field(field, typed).as_deref().unwrap_or("") != stored,
+                        is_phone: field.kind() == FieldKind::Phone,
+                        current: Row { label: field.label(), value: stored.to_owned(), href: None },
+                        yours: Row { label: field.label(), value: typed.trim().to_owned(), href: None },
+                    }
+                })
                 .collect();
             let page = ConflictPage {
                 layout: session.layout,
                 case_id: case_id.to_string(),
-                current: ContactView::new(&current),
-                yours,
+                current: ContactView::new(&current, state.time_zone()),
+                rows,
+                fields: form_fields(&form, None),
             };
             Ok((StatusCode::CONFLICT, page).into_response())
         }
@@ -212,7 +238,7 @@ async fn confirm_delete(
     Ok(DeletePage {
         layout: session.layout,
         case_id: case_id.to_string(),
-        contact: ContactView::new(&contact),
+        contact: ContactView::new(&contact, state.time_zone()),
     })
 }
 
@@ -228,9 +254,13 @@ async fn delete_contact(
     CsrfForm(form): CsrfForm<VersionForm>,
 ) -> Result<Response, HttpError> {
     // The confirmation page carries the version it showed: a contact that changed since
-    // is not deleted unseen.
-    let expected = form.version.as_deref().and_then(|v| v.trim().parse().ok());
-    match state.store().delete(&case_id, id, expected, &session.actor).await {
+    // is not deleted unseen, and a form without it deletes nothing (as an update).
+    let Some(expected) = form.version.as_deref().and_then(|v| v.trim().parse().ok()) else {
+        return Err(HttpError::bad_request(
+            "The form has no valid version. Please reload the confirmation page.",
+        ));
+    };
+    match state.store().delete(&case_id, id, Some(expected), &session.actor).await {
         Ok(()) => Ok(flash::redirect(&format!("/cases/{case_id}"), Flash::Deleted, &state)),
         Err(err @ Error::Conflict { .. }) => Err(HttpError::from(err)
             .with_link(contact_href(&case_id, &id.to_string()), "Review the current version")),
@@ -238,18 +268,90 @@ async fn delete_contact(
     }
 }
 
+/// How many audit events of a case the audit page reads at most.
+///
+/// The store lists a trail oldest first, with keyset cursors that only lead forward, and
+/// the page shows it newest first: it reads the trail (500 events a query) and pages
+/// through it in memory. A case with a longer trail shows its first `AUDIT_WINDOW`
+/// events, and says so; the API pages through all of them.
+pub(crate) const AUDIT_WINDOW: usize = 10_000;
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<String>,
+}
+
+/// The audit trail of a case, newest first: `?before=<event>` starts the page with the
+/// event before (older than) that one, so that pages stay put while events are added.
 async fn audit_page(
     State(state): State<AppState>,
     session: Session,
     CasePath(case_id): CasePath,
-    paging: Paging,
+    Query(query): Query<AuditQuery>,
 ) -> Result<AuditPage, HttpError> {
-    let request = paging.request(PAGE_SIZE);
-    let page = state.store().audit_trail(&case_id, request, &session.actor).await?;
+    let before: Option<Cursor> =
+        query.before.as_deref().filter(|b| !b.is_empty()).map(str::parse).transpose()?;
+    let mut events: Vec<AuditEvent> = Vec::new();
+    let mut request = PageRequest::first(PageLimit::MAX);
+    let complete = loop {
+        let page = state.store().audit_trail(&case_id, request, &session.actor).await?;
+        let next = request.next(&page);
+        events.extend(page.items);
+        match next {
+            Some(next) if events.len() < AUDIT_WINDOW => request = next,
+            Some(_) => break false,
+            None => break true,
+        }
+    };
+    events.truncate(AUDIT_WINDOW);
+    events.reverse();
+
+    // Which contacts are gone (deleted, purged, erased alone or with the case) by each
+    // event, newest first.
+    let mut deleted = HashSet::new();
+    let mut erased = false;
+    let mut exists = Vec::with_capacity(events.len());
+    for event in &events {
+        match (event.action, event.contact_id) {
+            (AuditAction::Deleted | AuditAction::Purged | AuditAction::Erased, Some(id)) => {
+                deleted.insert(id);
+            }
+            (AuditAction::CaseErased, _) => erased = true,
+            _ => {}
+        }
+        exists.push(!erased && !event.contact_id.is_some_and(|id| deleted.contains(&id)));
+    }
+
+    let cursor = |event: &AuditEvent| Cursor::after(*event.id.as_uuid());
+    let start = match before {
+        None => 0,
+        Some(before) => {
+            let at = events.iter().position(|e| cursor(e) == before);
+            at.ok_or(Error::InvalidId { kind: IdKind::Cursor })? + 1
+        }
+    };
+    let size = PAGE_SIZE.get();
+    let end = (start + size).min(events.len());
+    let path = format!("/cases/{case_id}/audit");
+    let link = |index: usize| match index {
+        0 => path.clone(),
+        i => format!("{path}?before={}", cursor(&events[i - 1])),
+    };
+    let number = start.div_ceil(size) + 1;
+    let pager = Pager {
+        label: "Pages of the audit trail",
+        number,
+        first: (number > 2).then(|| path.clone()),
+        previous: (start > 0).then(|| link(start.saturating_sub(size))),
+        next: (end < events.len()).then(|| link(end)),
+    };
+    let time_zone = state.time_zone();
     Ok(AuditPage {
         layout: session.layout,
-        rows: page.items.iter().map(AuditRow::new).collect(),
-        pager: Pager::new(&format!("/cases/{case_id}/audit"), request, &page),
+        rows: (start..end).map(|i| AuditRow::new(&events[i], time_zone, exists[i])).collect(),
+        pager,
+        time_zone,
+        truncated: (!complete).then_some(AUDIT_WINDOW),
         case_id: case_id.to_string(),
     })
 }
@@ -344,21 +446,29 @@ async fn sign_in(
             return Ok(again(layout, StatusCode::UNAUTHORIZED, error));
         }
     };
-    let mut response = flash::redirect(&next, Flash::SignedIn, &state);
-    let mut session = cookies::cookie(SESSION_COOKIE, token.to_owned(), state.secure_cookies());
-    // The cookie expires with the token.
-    if let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(verified.expires_at) {
-        session.set_expires(expires);
-        let remaining = verified.expires_at - time::OffsetDateTime::now_utc().unix_timestamp();
-        session.set_max_age(time::Duration::seconds(remaining.max(0)));
+    // The cookie is kept as long as the server accepts the token: its expiry plus the
+    // leeway. A token accepted only within the leeway still gets a cookie that lives.
+    let accepted_until = verified.accepted_until();
+    let remaining = accepted_until - time::OffsetDateTime::now_utc().unix_timestamp();
+    let Ok(expires) = time::OffsetDateTime::from_unix_timestamp(accepted_until) else {
+        return Ok(again(layout, StatusCode::UNAUTHORIZED, "The token's expiry is out of range."));
+    };
+    if remaining < 1 {
+        return Ok(again(layout, StatusCode::UNAUTHORIZED, "The token has expired. Please get a new one."));
     }
+    let mut response = flash::redirect(&next, Flash::SignedIn, &state);
+    let secure = state.secure_cookies();
+    let mut session = cookies::cookie(session_cookie_name(secure), token.to_owned(), secure);
+    session.set_expires(expires);
+    session.set_max_age(time::Duration::seconds(remaining));
     cookies::append(response.headers_mut(), session);
     Ok(response)
 }
 
 async fn sign_out(State(state): State<AppState>, CsrfForm(NoFields {}): CsrfForm<NoFields>) -> Response {
     let mut response = flash::redirect("/", Flash::SignedOut, &state);
-    cookies::remove(response.headers_mut(), SESSION_COOKIE, state.secure_cookies());
+    let secure = state.secure_cookies();
+    cookies::remove(response.headers_mut(), session_cookie_name(secure), secure);
     response
 }
 

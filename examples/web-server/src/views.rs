@@ -7,9 +7,8 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
-use renraku_core::{
-    Actor, AuditEvent, CaseId, Contact, ContactField, FieldKind, Page, PageRequest, ValidationErrors,
-};
+use chrono_tz::Tz;
+use renraku_core::{Actor, AuditEvent, CaseId, Contact, ContactField, Cursor, FieldKind, ValidationErrors};
 
 use crate::AppState;
 use crate::csrf::CsrfToken;
@@ -41,7 +40,7 @@ impl Layout {
     pub(crate) fn of_request(headers: &HeaderMap, state: &AppState) -> Self {
         let user = crate::auth::optional_actor(headers, state);
         Self {
-            csrf: crate::csrf::cookie_token(headers).unwrap_or_default(),
+            csrf: crate::csrf::form_token(headers, state).unwrap_or_default(),
             flash: None,
             user: user.as_ref().map(ToString::to_string),
             auth_disabled: state.auth().is_disabled(),
@@ -77,8 +76,19 @@ impl Link {
     }
 }
 
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+/// A moment as the pages show it: in the configured time zone, with its abbreviation.
+pub(crate) fn when(at: DateTime<Utc>, time_zone: Tz) -> String {
+    at.with_timezone(&time_zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+}
+
+/// A moment for `<time datetime>`: RFC 3339 in UTC.
+fn machine_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The `tel:` link of a phone number in E.164 form.
+fn tel_href(e164: &str) -> String {
+    format!("tel:{e164}")
 }
 
 /// One input of the contact form, with what the user typed and the errors beside it.
@@ -92,6 +102,10 @@ pub(crate) struct FormField {
     pub(crate) max: usize,
     pub(crate) errors: Vec<String>,
     pub(crate) hint: &'static str,
+    /// A person's name: no spell checking.
+    pub(crate) is_name: bool,
+    /// Free text, which may be written right to left (`dir="auto"`).
+    pub(crate) is_text: bool,
 }
 
 impl FormField {
@@ -99,6 +113,44 @@ impl FormField {
     pub(crate) fn error_id(&self) -> String {
         format!("{}-error", self.name)
     }
+
+    /// The id of the field's hint, for `aria-describedby`.
+    pub(crate) fn hint_id(&self) -> String {
+        format!("{}-hint", self.name)
+    }
+
+    /// The ids of what describes the input (its hint, its errors), space-separated; empty
+    /// when nothing does.
+    pub(crate) fn described_by(&self) -> String {
+        let hint = (!self.hint.is_empty()).then(|| self.hint_id());
+        let errors = (!self.errors.is_empty()).then(|| self.error_id());
+        hint.into_iter().chain(errors).collect::<Vec<_>>().join(" ")
+    }
+
+    /// What the error summary says of the field: its label and each error.
+    fn summary(&self) -> String {
+        format!("{} {}", self.label, self.errors.join("; "))
+    }
+}
+
+/// One line of the error summary at the top of a form: an error, linking to its field.
+#[derive(Debug)]
+pub(crate) struct SummaryItem {
+    pub(crate) href: String,
+    pub(crate) text: String,
+}
+
+/// The error summary of the contact form: the errors about the whole contact (linking to
+/// the first field that would satisfy them), then each field's, in form order.
+pub(crate) fn error_summary(fields: &[FormField], errors: Option<&ValidationErrors>) -> Vec<SummaryItem> {
+    let whole = contact_errors(errors)
+        .into_iter()
+        .map(|text| SummaryItem { href: format!("#{}", ContactField::REACHABLE[0].name()), text });
+    let per_field = fields
+        .iter()
+        .filter(|f| !f.errors.is_empty())
+        .map(|f| SummaryItem { href: format!("#{}", f.name), text: f.summary() });
+    whole.chain(per_field).collect()
 }
 
 /// The inputs of the contact form, filled with `form` and annotated with `errors`.
@@ -123,16 +175,24 @@ pub(crate) fn form_fields(form: &ContactForm, errors: Option<&ValidationErrors>)
                 .collect(),
             hint: match field.kind() {
                 FieldKind::Phone => "With country code (+49 …) or a national number.",
+                FieldKind::MultiLine => "Several lines are fine.",
                 _ => "",
             },
+            is_name: field.kind() == FieldKind::Name,
+            is_text: matches!(field.kind(), FieldKind::Name | FieldKind::Text | FieldKind::MultiLine),
         })
         .collect()
 }
 
-/// The errors about the whole contact (field `contact`), shown above the form.
-pub(crate) fn contact_errors(errors: Option<&ValidationErrors>) -> Vec<String> {
+/// The errors about the whole contact (field `contact`) and any other that no input shows.
+fn contact_errors(errors: Option<&ValidationErrors>) -> Vec<String> {
     let known = |name: &str| ContactField::ALL.iter().any(|f| f.name() == name);
-    errors.iter().flat_map(|e| e.iter()).filter(|e| !known(e.field)).map(ToString::to_string).collect()
+    errors
+        .iter()
+        .flat_map(|e| e.iter())
+        .filter(|e| !known(e.field))
+        .map(|e| if e.field == "contact" { format!("The contact {}", e.message) } else { e.to_string() })
+        .collect()
 }
 
 /// A label and a value, for the tables of a contact.
@@ -140,6 +200,15 @@ pub(crate) fn contact_errors(errors: Option<&ValidationErrors>) -> Vec<String> {
 pub(crate) struct Row {
     pub(crate) label: &'static str,
     pub(crate) value: String,
+    /// Where the value links to (`tel:` for phone numbers).
+    pub(crate) href: Option<String>,
+}
+
+impl Row {
+    /// The value's lines: a postal address may have several.
+    pub(crate) fn lines(&self) -> std::str::Split<'_, char> {
+        self.value.split('\n')
+    }
 }
 
 /// A contact as the pages show it.
@@ -157,12 +226,15 @@ pub(crate) struct ContactView {
 }
 
 impl ContactView {
-    pub(crate) fn new(contact: &Contact) -> Self {
+    pub(crate) fn new(contact: &Contact, time_zone: Tz) -> Self {
         let mut rows = Vec::with_capacity(ContactField::COUNT + 1);
+        let tel = contact.phone_e164.as_deref().map(tel_href);
         for field in ContactField::ALL {
-            rows.push(Row { label: field.label(), value: contact.field(field).unwrap_or("").to_owned() });
+            let value = contact.field(field).unwrap_or("").to_owned();
+            let href = if field.kind() == FieldKind::Phone { tel.clone() } else { None };
+            rows.push(Row { label: field.label(), value, href });
             if let (FieldKind::Phone, Some(e164)) = (field.kind(), &contact.phone_e164) {
-                rows.push(Row { label: "Phone (E.164)", value: e164.clone() });
+                rows.push(Row { label: "Phone (E.164)", value: e164.clone(), href: tel.clone() });
             }
         }
         Self {
@@ -171,8 +243,8 @@ impl ContactView {
             name: display_name(contact),
             rows,
             version: contact.version,
-            created: when(contact.created_at),
-            updated: when(contact.updated_at),
+            created: when(contact.created_at, time_zone),
+            updated: when(contact.updated_at, time_zone),
             created_by: contact.created_by.to_string(),
             updated_by: contact.updated_by.to_string(),
         }
@@ -198,6 +270,7 @@ pub(crate) struct ContactRow {
     pub(crate) href: String,
     pub(crate) name: String,
     pub(crate) phone: String,
+    pub(crate) phone_href: Option<String>,
     pub(crate) email: String,
     pub(crate) relationship: String,
 }
@@ -208,6 +281,7 @@ impl ContactRow {
             href: contact_href(&contact.case_id, &contact.id.to_string()),
             name: display_name(contact),
             phone: contact.phone.clone().unwrap_or_default(),
+            phone_href: contact.phone_e164.as_deref().map(tel_href),
             email: contact.email.clone().unwrap_or_default(),
             relationship: contact.relationship.clone().unwrap_or_default(),
         }
@@ -218,20 +292,27 @@ impl ContactRow {
 #[derive(Debug)]
 pub(crate) struct AuditRow {
     pub(crate) at: String,
+    pub(crate) at_machine: String,
     pub(crate) actor: String,
     pub(crate) action: &'static str,
     pub(crate) contact: String,
+    /// The contact's page, unless the contact is gone (deleted or erased since).
+    pub(crate) contact_href: Option<String>,
     pub(crate) fields: String,
 }
 
 impl AuditRow {
-    pub(crate) fn new(event: &AuditEvent) -> Self {
+    /// The row of `event`; `exists` says whether its contact still exists.
+    pub(crate) fn new(event: &AuditEvent, time_zone: Tz, exists: bool) -> Self {
+        let contact = event.contact_id.map(|id| id.to_string());
         Self {
-            at: when(event.at),
+            at: when(event.at, time_zone),
+            at_machine: machine_time(event.at),
             actor: event.actor.to_string(),
             action: event.action.as_str(),
-            contact: event.contact_id.map(|id| id.to_string()).unwrap_or_else(|| "(all)".into()),
-            fields: event.changed_fields.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
+            contact_href: contact.as_deref().filter(|_| exists).map(|id| contact_href(&event.case_id, id)),
+            contact: contact.unwrap_or_else(|| "(all)".into()),
+            fields: event.changed_fields.iter().map(|f| f.label()).collect::<Vec<_>>().join(", "),
         }
     }
 }
@@ -241,6 +322,10 @@ impl AuditRow {
 #[template(path = "home.html")]
 pub(crate) struct HomePage {
     pub(crate) layout: Layout,
+    /// What was typed into the case id field.
+    pub(crate) case_id: String,
+    /// Why it cannot be opened.
+    pub(crate) error: Option<String>,
 }
 
 /// `GET /cases/{case_id}`.
@@ -267,7 +352,16 @@ pub(crate) struct ContactFormPage {
     pub(crate) submit: &'static str,
     pub(crate) version: Option<u64>,
     pub(crate) fields: Vec<FormField>,
-    pub(crate) contact_errors: Vec<String>,
+    /// Every error, at the top of the page, each linking to its field.
+    pub(crate) summary: Vec<SummaryItem>,
+}
+
+impl ContactFormPage {
+    /// Fills the error summary from the fields' errors and those of the whole contact.
+    pub(crate) fn with_summary(mut self, errors: Option<&ValidationErrors>) -> Self {
+        self.summary = error_summary(&self.fields, errors);
+        self
+    }
 }
 
 /// `GET /cases/{case_id}/contacts/{id}`.
@@ -279,14 +373,35 @@ pub(crate) struct ContactPage {
     pub(crate) contact: ContactView,
 }
 
-/// The 409 page of an edit that came too late.
+/// A field of the conflict page: what is stored now beside what the user typed.
+#[derive(Debug)]
+pub(crate) struct ConflictRow {
+    pub(crate) label: &'static str,
+    pub(crate) current: Row,
+    pub(crate) yours: Row,
+    pub(crate) differs: bool,
+    /// A phone number, kept on one line.
+    pub(crate) is_phone: bool,
+}
+
+/// The 409 page of an edit that came too late: the current version beside the user's
+/// values, and a form with the user's values that carries the current version.
 #[derive(Debug, Template, WebTemplate)]
 #[template(path = "conflict.html")]
 pub(crate) struct ConflictPage {
     pub(crate) layout: Layout,
     pub(crate) case_id: String,
     pub(crate) current: ContactView,
-    pub(crate) yours: Vec<Row>,
+    pub(crate) rows: Vec<ConflictRow>,
+    /// The form, filled with the user's values.
+    pub(crate) fields: Vec<FormField>,
+}
+
+impl ConflictPage {
+    /// The labels of the fields that differ.
+    pub(crate) fn differing(&self) -> String {
+        self.rows.iter().filter(|r| r.differs).map(|r| r.label).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// `GET /cases/{case_id}/contacts/{id}/delete`.
@@ -306,23 +421,80 @@ pub(crate) struct AuditPage {
     pub(crate) case_id: String,
     pub(crate) rows: Vec<AuditRow>,
     pub(crate) pager: Pager,
+    /// The time zone of the times shown.
+    pub(crate) time_zone: Tz,
+    /// The trail is longer than the page reads (`AUDIT_WINDOW` in `pages.rs`).
+    pub(crate) truncated: Option<usize>,
 }
 
-/// The links under a paged table (`templates/pager.html`): back to the first page when this
-/// is not it, and on to the next page when there is one.
+/// The links under a paged table (`templates/pager.html`), and which page this is.
 #[derive(Debug)]
 pub(crate) struct Pager {
+    /// The name of the pager's navigation landmark.
+    pub(crate) label: &'static str,
+    /// The page's number, from 1.
+    pub(crate) number: usize,
     pub(crate) first: Option<String>,
+    pub(crate) previous: Option<String>,
     pub(crate) next: Option<String>,
 }
 
 impl Pager {
-    /// The links of `page`, fetched with `request`, of the listing at `path`.
-    pub(crate) fn new<T>(path: &str, request: PageRequest, page: &Page<T>) -> Self {
-        Self {
-            first: request.after.map(|_| path.to_owned()),
-            next: page.next.map(|cursor| format!("{path}?after={cursor}")),
+    /// Whether there is any link to show (else there is no `<nav>` at all).
+    pub(crate) fn has_links(&self) -> bool {
+        self.first.is_some() || self.previous.is_some() || self.next.is_some()
+    }
+
+    /// What the title and heading of the page add: ` (page 2)`, nothing on the first page.
+    pub(crate) fn suffix(&self) -> String {
+        if self.number > 1 { format!(" (page {})", self.number) } else { String::new() }
+    }
+}
+
+/// How many cursors of earlier pages a link carries at most, for "Previous page": enough for
+/// 2,000 contacts at 20 a page; further on, "Previous page" reaches back that far and
+/// "First page" always works.
+pub(crate) const MAX_TRAIL: usize = 100;
+
+/// Where a page of a keyset listing is: the cursor it starts after, the cursors of the
+/// pages before it (the trail, oldest first, `?back=`), and its number (`?page=`).
+/// Keyset cursors only lead forward; the trail is how "Previous page" leads back without
+/// a backwards query.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Trail {
+    pub(crate) after: Option<Cursor>,
+    pub(crate) back: Vec<Cursor>,
+    pub(crate) number: usize,
+}
+
+impl Trail {
+    fn link(path: &str, after: Cursor, back: &[Cursor], number: usize) -> String {
+        let mut link = format!("{path}?after={after}&page={number}");
+        if !back.is_empty() {
+            let back: Vec<String> = back.iter().map(ToString::to_string).collect();
+            link.push_str("&back=");
+            link.push_str(&back.join(","));
         }
+        link
+    }
+
+    /// The pager of this page of the listing at `path`, given where the next page starts.
+    pub(crate) fn pager(&self, label: &'static str, path: &str, next: Option<Cursor>) -> Pager {
+        let number = self.number.max(1);
+        let previous = match (number, self.back.split_last()) {
+            (1, _) => None,
+            (2, _) => Some(path.to_owned()),
+            (_, Some((last, rest))) => Some(Self::link(path, *last, rest, number - 1)),
+            // The trail was cut at MAX_TRAIL: "First page" still leads back.
+            (_, None) => None,
+        };
+        let next = next.map(|cursor| {
+            let mut back = self.back.clone();
+            back.extend(self.after);
+            let cut = back.len().saturating_sub(MAX_TRAIL);
+            Self::link(path, cursor, &back[cut..], number + 1)
+        });
+        Pager { label, number, first: (number > 2).then(|| path.to_owned()), previous, next }
     }
 }
 

@@ -71,7 +71,8 @@ async fn requests_are_logged_one_line_each_without_personal_data_or_tokens() {
         ("email", secrets[4]),
         ("address", secrets[5]),
     ];
-    let created = app.post_form(&format!("/cases/{case}/contacts"), &form).await; // 2 requests: GET / for the CSRF cookie
+    // Each form post is 2 requests: GET /session for the form token, then the post.
+    let created = app.post_form(&format!("/cases/{case}/contacts"), &form).await;
     created.assert_status(303);
     let href = created.location().to_owned();
     app.get(&href).await.assert_status(200);
@@ -104,7 +105,7 @@ async fn requests_are_logged_one_line_each_without_personal_data_or_tokens() {
 
     let logs = captured.text();
     let finished: Vec<&str> = logs.lines().filter(|l| l.contains("finished")).collect();
-    assert_eq!(finished.len(), 12, "one line per request:\n{logs}");
+    assert_eq!(finished.len(), 14, "one line per request:\n{logs}");
     assert!(logs.contains("request_id=nginx-4711"));
     for line in &finished {
         for field in ["method=", "route=", "status=", "latency_ms=", "request_id="] {

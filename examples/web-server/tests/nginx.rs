@@ -275,10 +275,11 @@ fn nginx_with_the_readme_config_in_front_of_the_binary() {
     // Sign in over HTTPS: the cookies are Secure.
     let form = curl.https("/session", &[]);
     assert_eq!(form.status, 200, "{form:#?}");
-    let csrf_cookie = form.set_cookie("renraku_csrf");
+    // Secure cookies carry the `__Host-` prefix: no subdomain or plain-HTTP page can set them.
+    let csrf_cookie = form.set_cookie("__Host-renraku_csrf");
     assert!(csrf_cookie.contains("; Secure"), "{csrf_cookie}");
     let csrf = csrf_cookie.split(';').next().unwrap().to_owned();
-    let csrf_value = csrf.split_once('=').unwrap().1.to_owned();
+    let csrf_value = common::form_token(&form.body);
     let signed_in = curl.https(
         "/session",
         &[
@@ -293,7 +294,7 @@ fn nginx_with_the_readme_config_in_front_of_the_binary() {
         ],
     );
     assert_eq!(signed_in.status, 303, "{signed_in:#?}");
-    let session_cookie = signed_in.set_cookie("renraku_session");
+    let session_cookie = signed_in.set_cookie("__Host-renraku_session");
     assert!(session_cookie.contains("; Secure") && session_cookie.contains("; HttpOnly"), "{session_cookie}");
     let session = session_cookie.split(';').next().unwrap();
     let home = curl.https("/", &["--cookie", &format!("{csrf}; {session}")]);

@@ -90,7 +90,7 @@ fn url(host: &str, query: &str) -> String {
 /// What the binary does with `DATABASE_URL` set to `url`.
 async fn open(url: &str) -> anyhow::Result<Arc<dyn ContactRepository>> {
     let config = Config::try_parse_from(["renraku-web", "--disable-auth", "--database-url", url])?;
-    open_store(&config).await
+    Ok(open_store(&config).await?.repository)
 }
 
 async fn refused(url: &str) -> String {

@@ -4,167 +4,16 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+#[path = "common/binary.rs"]
+mod binary;
+
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use axum::http::{Method, StatusCode, header};
 use renraku_web::{AppState, Auth, JwtVerifier};
 
+use binary::{Http, Process, Raw, cookie_pair, get_request};
 use common::{ISSUER, PUBLIC_KEY, store_under_test, token};
-
-const BIN: &str = env!("CARGO_BIN_EXE_renraku-web");
-
-/// The server binary, run with only the given environment.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    output: Vec<String>,
-}
-
-impl Process {
-    fn start(env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .env_clear()
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the renraku-web binary starts");
-        let (send, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let send = send.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = send.send(line);
-                }
-            });
-        }
-        Self { child, lines, output: Vec::new() }
-    }
-
-    /// Waits for a line containing `needle` and returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.output.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {needle:?}; output so far:\n{}", self.output.join("\n"));
-    }
-
-    /// The base URL the server listens on, from its log.
-    fn base_url(&mut self) -> String {
-        let line = self.wait_for("listening on http://");
-        let start = line.find("http://").unwrap();
-        line[start..].split_whitespace().next().unwrap().to_owned()
-    }
-
-    fn signal(&self, name: &str) {
-        let status =
-            Command::new("kill").args([format!("-{name}"), self.child.id().to_string()]).status().unwrap();
-        assert!(status.success(), "kill -{name} failed");
-    }
-
-    /// Waits for the process to exit and collects the rest of its output.
-    fn wait(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Give the reader threads a moment to pass on the last lines.
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                    self.output.push(line);
-                }
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not exit:\n{}", self.output.join("\n"));
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.join("\n")
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A plain HTTP/1 client over TCP.
-struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Http {
-    fn new() -> Self {
-        Self { client: Client::builder(TokioExecutor::new()).build_http() }
-    }
-
-    async fn send(&self, method: Method, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut request = Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(Full::new(Bytes::from(body.to_owned()))).unwrap();
-        let response = self.client.request(request).await.expect("the server answers");
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        let reply = Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        };
-        assert!(reply.headers.contains_key(header::CONTENT_SECURITY_POLICY));
-        assert!(!reply.body.contains("<script"));
-        reply
-    }
-
-    async fn get(&self, url: &str, headers: &[(&str, &str)]) -> Reply {
-        self.send(Method::GET, url, headers, "").await
-    }
-}
-
-/// The `name=value` of a `Set-Cookie` of `reply`.
-fn cookie_pair(reply: &Reply, name: &str) -> String {
-    reply
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
 
 fn run_and_stop_with(signal: &str) {
     let mut server = Process::start(&[("DISABLE_AUTH", "true"), ("RENRAKU_LISTEN", "127.0.0.1:0")]);
@@ -281,7 +130,10 @@ async fn serve_in_process() -> String {
     let state = AppState::new(store_under_test().await, Auth::Jwt(verifier));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, renraku_web::app(state)).await.unwrap() });
+    let limits = renraku_web::serve::Limits::default();
+    let server =
+        renraku_web::serve::serve(listener, renraku_web::app(state), limits, None, std::future::pending());
+    tokio::spawn(async move { server.await.unwrap() });
     base
 }
 
@@ -298,11 +150,11 @@ async fn a_browser_session_over_tcp_signs_in_creates_and_signs_out() {
     let form = http.get(&format!("{base}/session"), &[]).await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = cookie_pair(&form, "renraku_csrf");
-    let csrf_value = csrf.split_once('=').unwrap().1.to_owned();
+    let anonymous_token = common::form_token(&form.body);
 
     let form_type = ("content-type", "application/x-www-form-urlencoded");
     let body = serde_urlencoded::to_string([
-        ("csrf_token", csrf_value.as_str()),
+        ("csrf_token", anonymous_token.as_str()),
         ("token", &token()),
         ("next", "/"),
     ])
@@ -316,9 +168,12 @@ async fn a_browser_session_over_tcp_signs_in_creates_and_signs_out() {
     let empty = http.get(&format!("{base}/cases/{case}"), &[("cookie", &cookies)]).await;
     assert_eq!(empty.status, StatusCode::NOT_FOUND);
     assert!(empty.body.contains("No contact data found"));
+    // The forms of a signed-in session carry a token of their own.
+    let session_token = common::form_token(&empty.body);
+    assert_ne!(session_token, anonymous_token);
 
     let body =
-        serde_urlencoded::to_string([("csrf_token", csrf_value.as_str()), ("last_name", "Tcp")]).unwrap();
+        serde_urlencoded::to_string([("csrf_token", session_token.as_str()), ("last_name", "Tcp")]).unwrap();
     let url = format!("{base}/cases/{case}/contacts");
     let created = http.send(Method::POST, &url, &[form_type, ("cookie", &cookies)], &body).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
@@ -328,7 +183,7 @@ async fn a_browser_session_over_tcp_signs_in_creates_and_signs_out() {
     assert_eq!(shown.status, StatusCode::OK);
     assert!(shown.body.contains("Contact created successfully.") && shown.body.contains("Tcp"));
 
-    let body = serde_urlencoded::to_string([("csrf_token", csrf_value.as_str())]).unwrap();
+    let body = serde_urlencoded::to_string([("csrf_token", session_token.as_str())]).unwrap();
     let out = http
         .send(Method::POST, &format!("{base}/session/delete"), &[form_type, ("cookie", &cookies)], &body)
         .await;
@@ -354,4 +209,277 @@ async fn the_api_over_tcp() {
     let rejected = http.send(Method::POST, &url, &headers, &too_big).await;
     assert_eq!(rejected.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(rejected.headers[header::CONTENT_TYPE], "application/problem+json");
+}
+
+/// The binary with authentication disabled on a free port, and its base URL.
+fn start_dev_server(env: &[(&str, &str)]) -> (Process, String) {
+    let mut all = vec![("DISABLE_AUTH", "true"), ("RENRAKU_LISTEN", "127.0.0.1:0")];
+    all.extend_from_slice(env);
+    let mut server = Process::start(&all);
+    let base = server.base_url();
+    (server, base)
+}
+
+/// A client that sends its head one line every 250 ms (slowloris) is cut off at the header
+/// timeout, counted from its first byte; so is one that sends nothing at all.
+#[test]
+fn a_slow_head_is_cut_off_at_the_header_timeout() {
+    let (_server, base) =
+        start_dev_server(&[("RENRAKU_HEADER_TIMEOUT", "1s"), ("RENRAKU_IDLE_TIMEOUT", "5s")]);
+    let mut slow = Raw::connect(&base);
+    slow.send(b"GET /api/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    let mut closed = None;
+    for line in 0..20 {
+        if let Some(after) = slow.closed_within(Duration::from_millis(250)) {
+            closed = Some(after);
+            break;
+        }
+        if slow.send(format!("X-Slow-{line}: x\r\n").as_bytes()).is_err() {
+            closed = Some(slow.opened.elapsed());
+            break;
+        }
+    }
+    let closed = closed.expect("the server closed the slow connection");
+    eprintln!("slow head: closed after {} ms (header timeout 1 s)", closed.as_millis());
+    assert!(closed >= Duration::from_millis(900) && closed < Duration::from_millis(2500), "{closed:?}");
+
+    let mut silent = Raw::connect(&base);
+    let closed = silent.closed_within(Duration::from_secs(4)).expect("a silent connection is closed");
+    eprintln!("silent connection: closed after {} ms", closed.as_millis());
+    assert!(closed >= Duration::from_millis(900) && closed < Duration::from_millis(2500), "{closed:?}");
+
+    // A client that sends its head in time is served.
+    let mut quick = Raw::connect(&base);
+    quick.send(&get_request("/api/heartbeat")).unwrap();
+    assert_eq!(quick.response(Duration::from_secs(2)).expect("an answer").status, 204);
+}
+
+/// After a response, a keep-alive connection may wait for its next request up to the idle
+/// timeout (here longer than the header timeout), then it is closed.
+#[test]
+fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
+    let (_server, base) =
+        start_dev_server(&[("RENRAKU_HEADER_TIMEOUT", "1s"), ("RENRAKU_IDLE_TIMEOUT", "2s")]);
+    let mut client = Raw::connect(&base);
+    client.send(&get_request("/api/heartbeat")).unwrap();
+    assert_eq!(client.response(Duration::from_secs(2)).expect("an answer").status, 204);
+    let answered = Instant::now();
+    // Still open past the header timeout: idle is not a slow head.
+    assert!(client.closed_within(Duration::from_millis(1500)).is_none(), "closed at the header timeout");
+    client.send(&get_request("/api/heartbeat")).unwrap();
+    assert_eq!(client.response(Duration::from_secs(2)).expect("a second answer").status, 204);
+    let answered_again = Instant::now();
+    assert!(client.closed_within(Duration::from_secs(5)).is_some(), "closed when idle");
+    let idle = answered_again.elapsed();
+    eprintln!("idle keep-alive connection: closed {} ms after its last response", idle.as_millis());
+    // Measured from when the client read the response, a little after the server wrote it.
+    assert!(idle >= Duration::from_millis(1500) && idle < Duration::from_millis(3500), "{idle:?}");
+    assert!(answered.elapsed() > Duration::from_secs(3));
+}
+
+/// A body that trickles in answers 408 at the body timeout, with the usual headers.
+#[test]
+fn a_slow_body_answers_408_at_the_body_timeout() {
+    let (_server, base) = start_dev_server(&[("RENRAKU_BODY_TIMEOUT", "1s")]);
+    for (path, content_type, start) in [
+        ("/api/cases/slow-1/contacts", "application/json", "{\""),
+        ("/cases/slow-1/contacts", "application/x-www-form-urlencoded", "cs"),
+    ] {
+        let mut client = Raw::connect(&base);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: 40\r\n\r\n{start}"
+        );
+        client.send(head.as_bytes()).unwrap();
+        let sent = Instant::now();
+        let reply = client.response(Duration::from_secs(4)).expect("an answer");
+        let waited = sent.elapsed();
+        eprintln!("slow body on {path}: {} after {} ms (body timeout 1 s)", reply.status, waited.as_millis());
+        assert_eq!(reply.status, 408, "{reply:?}");
+        reply.assert_security_headers();
+        assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "{waited:?}");
+    }
+}
+
+/// `Content-Length: 999999999` with 2 bytes sent: 413 at once, before the body is waited for.
+#[test]
+fn a_declared_length_over_the_limit_answers_413_at_once() {
+    let (_server, base) = start_dev_server(&[]);
+    for (path, content_type) in
+        [("/api/cases/big-1/contacts", "application/json"), ("/cases/big-1/contacts", "text/plain")]
+    {
+        let mut client = Raw::connect(&base);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: 999999999\r\n\r\n{{}}"
+        );
+        client.send(head.as_bytes()).unwrap();
+        let sent = Instant::now();
+        let reply = client.response(Duration::from_secs(5)).expect("an answer");
+        eprintln!(
+            "declared 999999999 bytes on {path}: {} after {} ms",
+            reply.status,
+            sent.elapsed().as_millis()
+        );
+        assert_eq!(reply.status, 413, "{reply:?}");
+        assert!(sent.elapsed() < Duration::from_millis(500));
+        reply.assert_security_headers();
+        assert!(reply.body.contains("64 KiB"), "{reply:?}");
+    }
+}
+
+/// Opens `count` connections that send nothing; the ones the server holds open, and how
+/// many it refused (answered 503 or closed). It waits until no more refusals come in for
+/// 500 ms, so that a busy machine's slow accept loop does not count as holding.
+fn flood(base: &str, count: usize) -> (Vec<Raw>, usize) {
+    let mut open: Vec<Raw> = (0..count).map(|_| Raw::connect(base)).collect();
+    let mut refused = 0;
+    let mut quiet_since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while quiet_since.elapsed() < Duration::from_millis(500) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        let before = refused;
+        open.retain_mut(|client| match client.answered() {
+            Some(answer) => {
+                assert!(
+                    answer.is_empty() || answer.starts_with("HTTP/1.1 503") || answer.starts_with("error"),
+                    "{answer}"
+                );
+                refused += 1;
+                false
+            }
+            None => true,
+        });
+        if refused != before {
+            quiet_since = Instant::now();
+        }
+    }
+    (open, refused)
+}
+
+/// One heartbeat on an open keep-alive connection.
+fn heartbeat_on(client: &mut Raw) -> u16 {
+    client.send(&get_request("/api/heartbeat")).unwrap();
+    client.response(Duration::from_secs(2)).map_or(0, |reply| reply.status)
+}
+
+/// Beyond the cap, connections are answered 503 and closed; the heartbeat on a connection
+/// within the cap keeps working, and once connections close, new ones are served again.
+#[test]
+fn connections_beyond_the_cap_are_refused_while_the_heartbeat_keeps_working() {
+    let (_server, base) =
+        start_dev_server(&[("RENRAKU_MAX_CONNECTIONS", "8"), ("RENRAKU_HEADER_TIMEOUT", "30s")]);
+    let mut keeper = Raw::connect(&base);
+    assert_eq!(heartbeat_on(&mut keeper), 204);
+    let (open, refused) = flood(&base, 20);
+    eprintln!("cap 8: {} held open, {refused} refused", open.len() + 1);
+    assert_eq!((open.len(), refused), (7, 13));
+    let mut refused_reply = Raw::connect(&base);
+    let reply = refused_reply.response(Duration::from_secs(2)).expect("a 503");
+    assert_eq!(reply.status, 503);
+    reply.assert_security_headers();
+    assert_eq!(heartbeat_on(&mut keeper), 204, "the heartbeat within the cap works");
+    drop(open);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(heartbeat_on(&mut Raw::connect(&base)), 204, "served again");
+}
+
+/// The issue's flood: with `ulimit -n 256`, 300 idle connections without a token. The cap
+/// (512 by default) is lowered below the open-file limit, so the flood is refused instead
+/// of running the process out of descriptors, and the heartbeat keeps working.
+#[test]
+fn a_flood_beyond_the_open_file_limit_is_refused_without_running_out_of_files() {
+    let env =
+        [("DISABLE_AUTH", "true"), ("RENRAKU_LISTEN", "127.0.0.1:0"), ("RENRAKU_HEADER_TIMEOUT", "30s")];
+    let mut server = Process::start_with_open_files(256, &env);
+    let base = server.base_url();
+    assert!(server.output().contains("lowered"), "{}", server.output());
+    let mut keeper = Raw::connect(&base);
+    assert_eq!(heartbeat_on(&mut keeper), 204);
+    let (open, refused) = flood(&base, 300);
+    eprintln!("ulimit -n 256: {} held open, {refused} refused", open.len() + 1);
+    assert_eq!(open.len() + refused, 300);
+    assert!(refused >= 100, "{refused}");
+    for _ in 0..5 {
+        assert_eq!(heartbeat_on(&mut keeper), 204);
+    }
+    drop(open);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(heartbeat_on(&mut Raw::connect(&base)), 204);
+    server.signal("TERM");
+    assert!(server.wait().success());
+    let output = server.output();
+    assert!(!output.contains("Too many open files") && !output.contains("cannot accept"), "{output}");
+}
+
+/// `GET /api/ready` answers 503 while PostgreSQL is down and 204 once it is back (the
+/// heartbeat stays 204 throughout), and the metrics listener counts it all by route
+/// template, with no id or personal data in any label.
+#[test]
+fn readiness_and_metrics_follow_postgres_down_and_up() {
+    let database = renraku_postgres::testkit::TestServer::start();
+    let env = [
+        ("DISABLE_AUTH", "true"),
+        ("RENRAKU_LISTEN", "127.0.0.1:0"),
+        ("RENRAKU_METRICS_LISTEN", "127.0.0.1:0"),
+        ("DATABASE_URL", database.url()),
+    ];
+    let mut server = Process::start(&env);
+    let base = server.base_url();
+    let metrics_line = server.output().lines().find(|l| l.contains("metrics on http://")).map(str::to_owned);
+    let metrics_line = metrics_line.unwrap_or_else(|| server.wait_for("metrics on http://"));
+    let metrics_url =
+        metrics_line[metrics_line.find("http://").unwrap()..].split_whitespace().next().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = Http::new();
+        let ready = format!("{base}/api/ready");
+        assert_eq!(http.get(&ready, &[]).await.status, StatusCode::NO_CONTENT);
+        let case = format!("metrics-{}", renraku_core::ContactId::new());
+        let url = format!("{base}/api/cases/{case}/contacts");
+        let json = [("content-type", "application/json")];
+        let created = http.send(Method::POST, &url, &json, r#"{"first_name": "Zoë", "phone": "030 1234567"}"#).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+        database.stop();
+        let down = http.get(&ready, &[]).await;
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.body);
+        assert_eq!(down.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(http.get(&format!("{base}/api/heartbeat"), &[]).await.status, StatusCode::NO_CONTENT);
+
+        database.restart();
+        let restarted = Instant::now();
+        loop {
+            let status = http.get(&ready, &[]).await.status;
+            if status == StatusCode::NO_CONTENT {
+                break;
+            }
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(restarted.elapsed() < Duration::from_secs(15), "not ready 15 s after the restart");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!("ready again {} ms after PostgreSQL started", restarted.elapsed().as_millis());
+        let listed = http.get(&url, &[]).await;
+        assert_eq!(listed.status, StatusCode::OK, "the same process serves again: {}", listed.body);
+
+        let scraped = http.get(&metrics_url, &[]).await;
+        assert_eq!(scraped.status, StatusCode::OK);
+        assert!(scraped.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/openmetrics-text"));
+        let text = scraped.body;
+        for expected in [
+            r#"renraku_http_requests_total{method="GET",route="/api/ready",status="204"}"#,
+            r#"renraku_http_requests_total{method="GET",route="/api/ready",status="503"}"#,
+            r#"renraku_http_requests_total{method="POST",route="/api/cases/{case_id}/contacts",status="201"} 1"#,
+            r#"renraku_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/api/heartbeat"}"#,
+            r#"renraku_db_pool_connections{state="idle"}"#,
+            r#"renraku_db_pool_max_connections 10"#,
+            "renraku_http_connections_open ",
+            "renraku_http_connections_refused_total 0",
+        ] {
+            assert!(text.contains(expected), "no {expected} in\n{text}");
+        }
+        for private in [case.as_str(), "Zoë", "Zo\\u", "1234567"] {
+            assert!(!text.contains(private), "{private} in the metrics");
+        }
+    });
+    server.signal("TERM");
+    assert!(server.wait().success(), "{}", server.output());
 }

@@ -1,11 +1,15 @@
 //! [`PolicyRepository`]: any repository, behind an access policy.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::{AccessPolicy, Action, Scope};
 use crate::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest,
+    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRef,
+    ContactRepository, Error, FeedCursor, FeedPage, NewContact, Page, PageLimit, PageRequest, PersonRecord,
+    Purged,
 };
 
 /// A [`ContactRepository`] that asks an [`AccessPolicy`] before every operation, then
@@ -21,6 +25,13 @@ use crate::{
 /// | `erase_case` | [`Action::EraseCase`] | the case |
 /// | `audit_trail` | [`Action::ReadAudit`] | the case, or across cases for [`CaseId::across_cases`] |
 /// | `find` | [`Action::Search`] | across cases |
+/// | `purge` | [`Action::Purge`] | across cases |
+/// | `export_person` | [`Action::ExportPerson`] | across cases |
+/// | `erase_person` | [`Action::ErasePerson`] | across cases |
+/// | `purge` | [`Action::Purge`] | across cases |
+/// | `export_person` | [`Action::ExportPerson`] | across cases |
+/// | `erase_person` | [`Action::ErasePerson`] | across cases |
+/// | `feed`, `wait_for_events` | [`Action::ReadFeed`] | across cases |
 ///
 /// It is cheap to build around a borrowed repository, so a host can make one per request
 /// with that request's policy (the cases a token may see, say). See the
@@ -135,5 +146,45 @@ impl<R: ContactRepository, P: AccessPolicy> ContactRepository for PolicyReposito
     ) -> Result<Page<Contact>, Error> {
         self.check(actor, Scope::AcrossCases, Action::Search).await?;
         self.inner.find(query, page, actor).await
+    }
+
+    async fn purge(
+        &self,
+        changed_before: DateTime<Utc>,
+        limit: PageLimit,
+        actor: &Actor,
+    ) -> Result<Purged, Error> {
+        self.check(actor, Scope::AcrossCases, Action::Purge).await?;
+        self.inner.purge(changed_before, limit, actor).await
+    }
+
+    async fn export_person(
+        &self,
+        query: ContactQuery,
+        page: PageRequest,
+        actor: &Actor,
+    ) -> Result<Page<PersonRecord>, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ExportPerson).await?;
+        self.inner.export_person(query, page, actor).await
+    }
+
+    async fn erase_person(&self, selection: Vec<ContactRef>, actor: &Actor) -> Result<u64, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ErasePerson).await?;
+        self.inner.erase_person(selection, actor).await
+    }
+
+    async fn feed(&self, after: &FeedCursor, limit: PageLimit, actor: &Actor) -> Result<FeedPage, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.feed(after, limit, actor).await
+    }
+
+    async fn wait_for_events(
+        &self,
+        after: &FeedCursor,
+        timeout: Duration,
+        actor: &Actor,
+    ) -> Result<bool, Error> {
+        self.check(actor, Scope::AcrossCases, Action::ReadFeed).await?;
+        self.inner.wait_for_events(after, timeout, actor).await
     }
 }

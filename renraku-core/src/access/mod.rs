@@ -68,11 +68,19 @@ pub enum Action {
     ReadAudit,
     /// Search across cases.
     Search,
+    /// Purge contacts not changed within the retention period, across cases.
+    Purge,
+    /// Export a person's contacts, with their audit trails, across cases.
+    ExportPerson,
+    /// Erase a person's contacts across cases.
+    ErasePerson,
+    /// Follow the change feed: every audit event across cases (`feed`, `wait_for_events`).
+    ReadFeed,
 }
 
 impl Action {
     /// The action's name: `read`, `create`, `update`, `delete`, `erase_case`,
-    /// `read_audit` or `search`.
+    /// `read_audit`, `search`, `purge`, `export_person`, `erase_person` or `read_feed`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +91,10 @@ impl Action {
             Self::EraseCase => "erase_case",
             Self::ReadAudit => "read_audit",
             Self::Search => "search",
+            Self::Purge => "purge",
+            Self::ExportPerson => "export_person",
+            Self::ErasePerson => "erase_person",
+            Self::ReadFeed => "read_feed",
         }
     }
 }
@@ -98,7 +110,8 @@ impl fmt::Display for Action {
 pub enum Scope<'a> {
     /// The contact data of one case.
     Case(&'a CaseId),
-    /// Every case: search, and the audit trail of what was done across cases.
+    /// Every case: search, the audit trail of what was done across cases, and the change
+    /// feed.
     AcrossCases,
 }
 

@@ -16,7 +16,7 @@ pub enum Role {
     Editor,
     /// Erases whole cases.
     Eraser,
-    /// Reads audit trails.
+    /// Reads audit trails and follows the change feed.
     Auditor,
     /// Searches across cases.
     Searcher,
@@ -61,8 +61,10 @@ impl Role {
             (Self::Reader, Action::Read)
                 | (Self::Editor, Action::Create | Action::Update | Action::Delete)
                 | (Self::Eraser, Action::EraseCase)
-                | (Self::Auditor, Action::ReadAudit)
+                | (Self::Auditor, Action::ReadAudit | Action::ReadFeed)
                 | (Self::Searcher, Action::Search)
+                | (Self::Privacy, Action::ExportPerson | Action::ErasePerson)
+                | (Self::Retention, Action::Purge)
         )
     }
 

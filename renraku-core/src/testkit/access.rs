@@ -57,6 +57,13 @@ pub async fn every_operation_asks_the_policy_once(repo: Repo) {
     assert_eq!(policy.take(), asked(Action::Delete, Some(&case)));
     guarded.erase_case(&case, &actor).await.expect("erase");
     assert_eq!(policy.take(), asked(Action::EraseCase, Some(&case)));
+    let before = chrono::Utc::now() - chrono::Duration::days(3650);
+    guarded.purge(before, PageLimit::MAX, &actor).await.expect("purge");
+    assert_eq!(policy.take(), asked(Action::Purge, None));
+    guarded.export_person(ContactQuery::NamePrefix("ada".into()), page, &actor).await.expect("export");
+    assert_eq!(policy.take(), asked(Action::ExportPerson, None));
+    guarded.erase_person(Vec::new(), &actor).await.expect("erase person");
+    assert_eq!(policy.take(), asked(Action::ErasePerson, None));
     // Invalid input is still asked about first: the policy sees every attempt.
     assert!(guarded.create(&case, NewContact::default(), &actor).await.is_err());
     assert_eq!(policy.take(), asked(Action::Create, Some(&case)));
@@ -93,7 +100,13 @@ pub async fn a_denied_operation_touches_nothing(repo: Repo) {
         Action::Search,
         false,
     );
-    assert_eq!(policy.take().len(), 10, "asked once per call");
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    denied(guarded.purge(future, PageLimit::MAX, &actor).await.map(drop), Action::Purge, false);
+    let query = ContactQuery::NamePrefix("zo".into());
+    denied(guarded.export_person(query, page, &actor).await.map(drop), Action::ExportPerson, false);
+    let everything = vec![crate::ContactRef::of(&contact)];
+    denied(guarded.erase_person(everything, &actor).await.map(drop), Action::ErasePerson, false);
+    assert_eq!(policy.take().len(), 13, "asked once per call");
     assert_eq!(repo.list_all(&case, &actor).await.expect("list"), [contact], "nothing changed");
     assert_eq!(audit_of(&repo, &case).await, before, "nothing recorded");
 }

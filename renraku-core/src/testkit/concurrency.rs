@@ -4,6 +4,10 @@ use super::*;
 
 const WRITERS: u64 = 16;
 
+/// The writers of the update storm, and how many updates each makes one after the other.
+const STORM_TASKS: u64 = 64;
+const STORM_UPDATES: u64 = 5;
+
 pub async fn concurrent_updates_with_versions_have_one_winner_per_version(repo: Repo) {
     let case = fresh_case();
     let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
@@ -86,4 +90,54 @@ pub async fn concurrent_creates_are_all_stored(repo: Repo) {
     assert_eq!(listed, ids);
     assert_eq!(repo.case(&case, &clerk()).await.expect("case").contact_count, WRITERS);
     assert_eq!(audit_of(&repo, &case).await.len() as u64, WRITERS);
+}
+
+/// 64 writers each update one contact 5 times in a row without an expected version, all at
+/// once: every update is applied, versions 2..=321 are each returned once, and each update
+/// has exactly one audit event (by its writer).
+pub async fn an_update_storm_applies_every_update_once(repo: Repo) {
+    let case = fresh_case();
+    let contact = repo.create(&case, named("Ada"), &clerk()).await.expect("create");
+    let barrier = Arc::new(tokio::sync::Barrier::new(STORM_TASKS as usize));
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..STORM_TASKS {
+        let (repo, case, barrier) = (repo.clone(), case.clone(), barrier.clone());
+        tasks.spawn(async move {
+            let actor = Actor::new(format!("writer-{task}")).expect("valid actor");
+            barrier.wait().await;
+            let mut applied = Vec::new();
+            for update in 0..STORM_UPDATES {
+                let value = format!("task {task} update {update}");
+                let patch = ContactPatch::default().set(ContactField::Relationship, value.clone());
+                let updated = repo.update(&case, contact.id, patch, None, &actor).await.expect("update");
+                assert_eq!(updated.relationship.as_deref(), Some(value.as_str()), "the update as asked");
+                assert_eq!(updated.updated_by, actor);
+                applied.push((updated.version, value));
+            }
+            applied
+        });
+    }
+    let mut applied = BTreeMap::new();
+    while let Some(result) = tasks.join_next().await {
+        for (version, value) in result.expect("writer") {
+            assert!(applied.insert(version, value).is_none(), "version {version} was returned twice");
+        }
+    }
+    let last = STORM_TASKS * STORM_UPDATES + 1;
+    assert_eq!(applied.keys().copied().collect::<Vec<_>>(), (2..=last).collect::<Vec<_>>());
+    let stored = repo.get(&case, contact.id, &clerk()).await.expect("get");
+    assert_eq!(stored.version, last);
+    assert_eq!(stored.relationship.as_ref(), applied.get(&last), "the last version holds its update");
+
+    let events = audit_of(&repo, &case).await;
+    let updates: Vec<_> = events.iter().filter(|e| e.action == AuditAction::Updated).collect();
+    assert_eq!(updates.len() as u64, STORM_TASKS * STORM_UPDATES, "one audit event per update");
+    let mut per_writer = BTreeMap::new();
+    for event in &updates {
+        assert_eq!(event.contact_id, Some(contact.id));
+        assert_eq!(event.changed_fields, [ContactField::Relationship]);
+        *per_writer.entry(event.actor.as_str().to_owned()).or_insert(0) += 1;
+    }
+    assert_eq!(per_writer.len() as u64, STORM_TASKS);
+    assert!(per_writer.values().all(|&n| n == STORM_UPDATES), "each writer's updates: {per_writer:?}");
 }

@@ -61,6 +61,10 @@ mod create;
 #[allow(missing_docs)]
 mod delete;
 #[allow(missing_docs)]
+mod feed;
+#[allow(missing_docs)]
+mod privacy;
+#[allow(missing_docs)]
 mod read;
 #[allow(missing_docs)]
 mod read_audit;
@@ -75,6 +79,8 @@ pub use case::*;
 pub use concurrency::*;
 pub use create::*;
 pub use delete::*;
+pub use feed::*;
+pub use privacy::*;
 pub use read::*;
 pub use read_audit::*;
 pub use search::*;
@@ -136,6 +142,7 @@ macro_rules! __conformance_behaviours {
             find_skips_deleted_and_erased_contacts,
             concurrent_updates_with_versions_have_one_winner_per_version,
             concurrent_updates_without_version_are_all_applied,
+            an_update_storm_applies_every_update_once,
             concurrent_creates_are_all_stored,
             every_operation_asks_the_policy_once,
             a_denied_operation_touches_nothing,
@@ -143,6 +150,18 @@ macro_rules! __conformance_behaviours {
             reads_record_nothing_without_read_audit,
             read_audit_records_views_lists_and_searches,
             read_audit_reads_do_not_change_the_case,
+            purge_erases_what_did_not_change_since_the_cutoff,
+            purge_from_two_callers_erases_each_contact_once,
+            purge_never_touches_a_contact_changed_while_it_runs,
+            export_person_returns_every_match_with_its_trail,
+            erase_person_erases_the_selection_with_one_event_each,
+            feed_of_an_empty_store_is_an_empty_page,
+            feed_delivers_every_event_once_in_a_stable_order,
+            feed_follower_sees_every_event_once_while_16_writers_commit,
+            feed_keeps_the_events_of_erased_cases,
+            feed_cursors_that_are_malformed_or_unknown_have_typed_errors,
+            feed_waits_without_polling_and_wakes_on_a_commit,
+            feed_asks_the_policy_for_read_feed,
         }
     };
 }
@@ -307,6 +326,8 @@ mod tests {
             include_str!("concurrency.rs"),
             include_str!("create.rs"),
             include_str!("delete.rs"),
+            include_str!("privacy.rs"),
+            include_str!("feed.rs"),
             include_str!("read.rs"),
             include_str!("read_audit.rs"),
             include_str!("search.rs"),

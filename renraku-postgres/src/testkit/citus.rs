@@ -132,7 +132,11 @@ fn start_citus() -> Result<String, String> {
         .map_err(|e| format!("cannot run {}: {e}", up.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     match stdout.lines().last() {
-        Some(url) if output.status.success() && url.starts_with("postgres://") => Ok(url.to_owned()),
+        // Citus turns on TLS with a self-signed X.509 v1 certificate, which rustls refuses
+        // (and sqlx's default `prefer` does not fall back from); the cluster is on loopback.
+        Some(url) if output.status.success() && url.starts_with("postgres://") => {
+            Ok(format!("{url}{}sslmode=disable", if url.contains('?') { '&' } else { '?' }))
+        }
         _ => {
             let _ = script(&down, &ports[..1]).stdin(Stdio::null()).output();
             Err(format!(

@@ -6,17 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum_extra::extract::cookie::Cookie;
 use http_body_util::BodyExt as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use renraku_core::{
-    Actor, AuditEvent, Case, CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository,
-    Error, NewContact, Page, PageRequest, Rules,
-};
+use renraku_core::{ContactId, ContactRepository, Rules};
 use renraku_memory::MemoryContactRepository;
 use renraku_web::{AppState, Auth, JwtVerifier};
 use serde_json::{Value, json};
@@ -197,8 +193,12 @@ impl TestApp {
         self.cookies.lock().unwrap().clear();
     }
 
-    /// Sends a request exactly as given; checks what every response must satisfy.
-    pub async fn raw(&self, request: Request<Body>) -> TestResponse {
+    /// Sends a request exactly as given (with `Host: localhost` if it names no host, as
+    /// every HTTP/1.1 client does); checks what every response must satisfy.
+    pub async fn raw(&self, mut request: Request<Body>) -> TestResponse {
+        if !request.headers().contains_key(header::HOST) {
+            request.headers_mut().insert(header::HOST, header::HeaderValue::from_static("localhost"));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
@@ -241,12 +241,12 @@ impl TestApp {
         self.send(Request::get(path), Body::empty()).await
     }
 
-    /// The CSRF token of the client, fetching a page first if it has none yet.
+    /// The form token for the client's cookies as they are now, read from a form as a
+    /// browser would (the sign-in form is on every server). It sets the CSRF cookie if the
+    /// client has none yet.
     pub async fn csrf(&self) -> String {
-        if self.cookie("renraku_csrf").is_none() {
-            self.get("/").await.assert_status(200);
-        }
-        self.cookie("renraku_csrf").expect("the server sets a CSRF cookie")
+        let page = self.get("/session").await;
+        form_token(page.assert_page(200))
     }
 
     /// Posts a form as a browser would, with the CSRF token.
@@ -304,6 +304,13 @@ impl TestApp {
     }
 }
 
+/// The CSRF form token of the first form of `page`.
+pub fn form_token(page: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker).unwrap_or_else(|| panic!("no CSRF token in:\n{page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
 /// What every response of the server must satisfy, checked on every response of every
 /// test: the security headers, and no script anywhere.
 #[track_caller]
@@ -330,57 +337,15 @@ pub fn full_contact() -> Value {
     })
 }
 
-/// A store whose database is down.
-#[derive(Debug)]
-struct DownStore;
-
-fn down() -> Error {
-    Error::backend("test", std::io::Error::other("connection refused"))
-}
-
-#[async_trait]
-impl ContactRepository for DownStore {
-    async fn create(&self, _: &CaseId, _: NewContact, _: &Actor) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn create_many(&self, _: &CaseId, _: Vec<NewContact>, _: &Actor) -> Result<Vec<Contact>, Error> {
-        Err(down())
-    }
-    async fn get(&self, _: &CaseId, _: ContactId, _: &Actor) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn list(&self, _: &CaseId, _: PageRequest, _: &Actor) -> Result<Page<Contact>, Error> {
-        Err(down())
-    }
-    async fn update(
-        &self,
-        _: &CaseId,
-        _: ContactId,
-        _: ContactPatch,
-        _: Option<u64>,
-        _: &Actor,
-    ) -> Result<Contact, Error> {
-        Err(down())
-    }
-    async fn delete(&self, _: &CaseId, _: ContactId, _: Option<u64>, _: &Actor) -> Result<(), Error> {
-        Err(down())
-    }
-    async fn erase_case(&self, _: &CaseId, _: &Actor) -> Result<u64, Error> {
-        Err(down())
-    }
-    async fn case(&self, _: &CaseId, _: &Actor) -> Result<Case, Error> {
-        Err(down())
-    }
-    async fn audit_trail(&self, _: &CaseId, _: PageRequest, _: &Actor) -> Result<Page<AuditEvent>, Error> {
-        Err(down())
-    }
-    async fn find(&self, _: ContactQuery, _: PageRequest, _: &Actor) -> Result<Page<Contact>, Error> {
-        Err(down())
-    }
-}
-
-/// An app on a store that is down.
+/// An app on a PostgreSQL store whose server is down: nothing listens on its port.
 pub fn app_with_store_down() -> TestApp {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy(&format!("postgres://renraku@127.0.0.1:{closed}/renraku"))
+        .unwrap();
+    let rules = Rules::default().with_default_region("DE".parse().unwrap());
+    let store = renraku_postgres::PgContactRepository::builder(pool).rules(rules).build().unwrap();
     let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
-    TestApp::new(AppState::new(Arc::new(DownStore), Auth::Jwt(verifier))).with_bearer(token())
+    TestApp::new(AppState::new(Arc::new(store), Auth::Jwt(verifier))).with_bearer(token())
 }

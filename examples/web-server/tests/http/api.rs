@@ -215,6 +215,8 @@ async fn malformed_ids_unknown_routes_and_methods_answer_problems() {
     app.api(Method::POST, "/api/heartbeat", None).await.assert_problem(405);
 }
 
+/// On a PostgreSQL store whose server is down, whatever store the other tests run on.
+#[tokio::test]
 async fn a_failing_store_is_a_503_with_a_generic_message() {
     let app = app_with_store_down();
     let id = ContactId::new();
@@ -228,6 +230,26 @@ async fn a_failing_store_is_a_503_with_a_generic_message() {
     app.post_form("/cases/7/contacts", &[("first_name", "Ada")]).await.assert_page(503);
 }
 
+/// `If-Match` on a contact that does not exist: no current version can match, so the
+/// precondition fails (412), for `*` too (RFC 9110 §13.1.1); without it, 404.
+async fn if_match_on_a_missing_contact_is_412() {
+    let app = app_under_test().await;
+    let case = app.new_case();
+    let contact = app.create(&case, full_contact()).await;
+    let gone = format!("{}/{}", contacts(&case), ContactId::new());
+    for if_match in ["*", "\"1\"", "\"1\", \"2\""] {
+        let headers = [("if-match", if_match)];
+        let patch = app.api_with(Method::PATCH, &gone, Some(json!({ "title": "x" })), &headers).await;
+        let problem = patch.assert_problem(412);
+        assert!(problem["detail"].as_str().unwrap().contains("does not exist"), "{problem}");
+        app.api_with(Method::DELETE, &gone, None, &[("if-match", if_match)]).await.assert_problem(412);
+    }
+    app.api(Method::DELETE, &gone, None).await.assert_problem(404);
+    // The contact that does exist is untouched.
+    let href = format!("{}/{}", contacts(&case), contact["id"].as_str().unwrap());
+    assert_eq!(app.api(Method::GET, &href, None).await.json()["version"], 1);
+}
+
 crate::on_every_store!(
     create_answers_201_with_location_etag_and_the_contact_at_top_level,
     lists_are_paged_with_after_and_limit,
@@ -236,5 +258,5 @@ crate::on_every_store!(
     bodies_answer_400_422_415_as_documented,
     the_audit_trail_names_fields_never_values,
     malformed_ids_unknown_routes_and_methods_answer_problems,
-    a_failing_store_is_a_503_with_a_generic_message,
+    if_match_on_a_missing_contact_is_412,
 );

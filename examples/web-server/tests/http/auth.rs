@@ -45,6 +45,9 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
         ("empty sub.id", sign(&claims(json!("")), PRIVATE_KEY)),
         ("fractional sub.id", sign(&claims(json!(1.5)), PRIVATE_KEY)),
         ("garbage", "not.a.token".to_owned()),
+        // serde reads a struct from an array too: `[sub, iss, exp]` must not sign in.
+        ("claims as an array", sign(&json!([["u1"], ISSUER, now() + 3600]), PRIVATE_KEY)),
+        ("sub as an array", sign(&json!({ "sub": ["u1"], "iss": ISSUER, "exp": now() + 3600 }), PRIVATE_KEY)),
         ("tampered", format!("{valid}x")),
     ]
 }
@@ -144,7 +147,7 @@ async fn the_actor_is_sub_id_as_string_or_number() {
     }
 }
 
-async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token() {
+async fn signing_in_sets_an_http_only_strict_cookie_that_lives_while_the_token_is_accepted() {
     let app = app_under_test().await.without_bearer();
     let case = app.new_case();
     app.get(&format!("/cases/{case}")).await.assert_page(401);
@@ -168,7 +171,9 @@ async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"),
         "{cookie}"
     );
-    let expires = time::OffsetDateTime::from_unix_timestamp(exp).unwrap();
+    // The server accepts the token until its expiry plus 60 s of leeway, and so long the
+    // browser keeps the cookie.
+    let expires = time::OffsetDateTime::from_unix_timestamp(exp + 60).unwrap();
     let http_date =
         format!("{:02} {} {}", expires.day(), &format!("{:?}", expires.month())[..3], expires.year());
     assert!(
@@ -176,7 +181,7 @@ async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token(
         "{cookie} should expire on {http_date}"
     );
     let max_age: i64 = cookie.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
-    assert!((1790..=1800).contains(&max_age), "{cookie}");
+    assert!((1850..=1860).contains(&max_age), "{cookie}");
 
     // The cookie now signs in the pages, as clerk-9.
     let fields = [("first_name", "Ada"), ("phone", "+49 30 1234567")];
@@ -192,6 +197,22 @@ async fn signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token(
     assert!(out.set_cookie("renraku_session").unwrap().contains("Max-Age=0"));
     assert!(app.cookie("renraku_session").is_none());
     app.get(&format!("/cases/{case}")).await.assert_page(401);
+}
+
+/// A token past its expiry but within the leeway is accepted: its cookie must live until
+/// the server stops accepting it, not arrive already expired (`Max-Age=0`).
+async fn a_token_within_the_leeway_signs_in_with_a_cookie_that_lives() {
+    let app = app_under_test().await.without_bearer();
+    let case = app.new_case();
+    let mut late = claims(json!("clerk-late"));
+    late["exp"] = json!(now() - 30);
+    let response = app.post_form("/session", &[("token", &sign(&late, PRIVATE_KEY))]).await;
+    response.assert_status(303);
+    let cookie = response.set_cookie("renraku_session").expect("a session cookie");
+    let max_age: i64 = cookie.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&max_age), "{cookie}");
+    let page = app.get(&format!("/cases/{case}")).await;
+    assert!(page.assert_page(404).contains("Signed in as <strong>clerk-late</strong>"), "{}", page.body);
 }
 
 async fn signing_in_with_a_bad_token_is_a_401_and_sets_no_cookie() {
@@ -258,6 +279,34 @@ async fn disable_auth_lets_everything_through_as_the_dev_user() {
     assert!(response.assert_page(400).contains("Authentication is disabled"));
 }
 
+/// With `DISABLE_AUTH`, a request for any host name but a loopback one is refused, so
+/// that a page whose name was rebound to 127.0.0.1 cannot use a developer's server.
+async fn disable_auth_answers_loopback_host_names_only() {
+    let app = TestApp::new(AppState::new(store_under_test().await, Auth::Disabled { verifier: None }));
+    let case = app.new_case();
+    let with_host = |method: Method, path: &str, host: &str| {
+        Request::builder().method(method).uri(path).header("host", host).body(Body::empty()).unwrap()
+    };
+    for host in ["localhost", "localhost:4000", "127.0.0.1:4000", "[::1]:4000", "renraku.localhost"] {
+        app.raw(with_host(Method::GET, "/", host)).await.assert_page(200);
+        app.raw(with_host(Method::GET, &format!("/api/cases/{case}/contacts"), host))
+            .await
+            .assert_status(200);
+    }
+    for host in ["evil.example", "evil.example:4000", "127.0.0.1.evil.example", "localhost.evil.example"] {
+        let page = app.raw(with_host(Method::GET, "/", host)).await;
+        assert!(page.assert_page(403).contains("loopback host name"), "{host}");
+        let api = app.raw(with_host(Method::GET, &format!("/api/cases/{case}/contacts"), host)).await;
+        api.assert_problem(403);
+    }
+    let no_host = app.raw(Request::get("/").header("host", "").body(Body::empty()).unwrap()).await;
+    no_host.assert_page(403);
+
+    // With authentication, the host name does not matter (a proxy may use any).
+    let app = app_under_test().await;
+    app.raw(with_host(Method::GET, "/", "renraku.example.org")).await.assert_page(200);
+}
+
 crate::on_every_store!(
     pages_without_contact_data_need_no_token,
     pages_without_a_token_answer_401_with_a_link_to_sign_in,
@@ -266,10 +315,12 @@ crate::on_every_store!(
     the_bearer_prefix_is_optional,
     every_bad_token_is_refused,
     the_actor_is_sub_id_as_string_or_number,
-    signing_in_sets_an_http_only_strict_cookie_that_expires_with_the_token,
+    signing_in_sets_an_http_only_strict_cookie_that_lives_while_the_token_is_accepted,
+    a_token_within_the_leeway_signs_in_with_a_cookie_that_lives,
     signing_in_with_a_bad_token_is_a_401_and_sets_no_cookie,
     sign_in_only_redirects_within_the_site,
     a_present_header_decides_even_with_a_valid_cookie,
     the_api_does_not_accept_the_session_cookie,
     disable_auth_lets_everything_through_as_the_dev_user,
+    disable_auth_answers_loopback_host_names_only,
 );

@@ -10,3 +10,4 @@ mod api;
 mod auth;
 mod pages;
 mod safety;
+mod usability;

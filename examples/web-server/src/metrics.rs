@@ -1,0 +1,226 @@
+//! Request metrics, served on a listener of their own (`--metrics-listen`) in the
+//! OpenMetrics text format, which Prometheus scrapes.
+//!
+//! Labels are the route template (`/api/cases/{case_id}/contacts`, or `<unmatched>`), the
+//! method (one of the standard ones, else `OTHER`) and the status: never an id, a query
+//! string or anything a user typed, so no personal data, and a bounded number of series.
+//! prometheus-client keeps the registry in the application state instead of a global, so
+//! each test's app counts its own requests.
+
+use std::fmt;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::AppState;
+
+/// The media type of the OpenMetrics text format.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+/// The server's metrics and their registry.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    connections: ConnectionStats,
+    pool: Family<PoolLabels, Gauge>,
+    pool_max: Gauge,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("renraku");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route and status",
+            requests.clone(),
+        );
+        let latency =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from the request's head to the response's head, by method and route",
+            latency.clone(),
+        );
+        let connections = ConnectionStats::default();
+        registry.register("http_connections_open", "Client connections open now", connections.open.clone());
+        registry.register(
+            "http_connections_refused",
+            "Client connections refused because the connection limit was reached",
+            connections.refused.clone(),
+        );
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register("db_pool_connections", "PostgreSQL pool connections, idle or in use", pool.clone());
+        let pool_max = Gauge::default();
+        registry.register("db_pool_max_connections", "The PostgreSQL pool's maximum size", pool_max.clone());
+        Self { registry, requests, latency, connections, pool, pool_max }
+    }
+}
+
+impl Metrics {
+    /// The counters of the accept loop (see [`serve`](crate::serve::serve)).
+    #[must_use]
+    pub fn connections(&self) -> ConnectionStats {
+        self.connections.clone()
+    }
+
+    /// The metrics as an OpenMetrics text document, with the pool as it is now.
+    fn render(&self, pool: Option<&sqlx::PgPool>) -> Result<String, fmt::Error> {
+        if let Some(pool) = pool {
+            let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+            let size = i64::from(pool.size());
+            self.pool.get_or_create(&PoolLabels { state: "idle" }).set(idle);
+            self.pool.get_or_create(&PoolLabels { state: "in_use" }).set((size - idle).max(0));
+            self.pool_max.set(i64::from(pool.options().get_max_connections()));
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// The connection counters of the accept loop.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionStats {
+    open: Gauge,
+    refused: Counter,
+}
+
+impl ConnectionStats {
+    /// Counts a connection as open until the returned guard is dropped.
+    #[must_use]
+    pub fn opened(&self) -> OpenConnection {
+        self.open.inc();
+        OpenConnection(self.open.clone())
+    }
+
+    /// Counts a refused connection.
+    pub fn refused(&self) {
+        self.refused.inc();
+    }
+}
+
+/// An open connection, counted until dropped.
+#[derive(Debug)]
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The method as a label: the standard methods by name, anything else as `OTHER`.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN.iter().find(|m| *m == method).map_or("OTHER", Method::as_str)
+}
+
+/// Middleware around the application: counts each request and times it.
+pub(crate) async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = method_label(request.method());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str).to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let metrics = state.metrics();
+    metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route: route.clone() })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels { method, route, status: response.status().as_u16() })
+        .inc();
+    response
+}
+
+/// `GET /metrics` of the metrics listener.
+async fn scrape(State(state): State<AppState>) -> Response {
+    match state.metrics().render(state.database()) {
+        Ok(text) => ([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The router of the metrics listener: `GET /metrics`, nothing else, with the headers of
+/// every response of the server.
+pub fn router(state: AppState) -> axum::Router {
+    use axum::http::HeaderValue;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_methods_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
+    }
+}
