@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in fuzz/ (or the ones named) for SECONDS each, and fails if any of
-# them crashes, panics or times out. CI runs it with 30 s a target; run it longer by hand:
+# them crashes, panics or times out. CI runs it with 20 s a target; run it longer by hand:
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      # e.g. scripts/fuzz.sh 600 memory_ops
 #
