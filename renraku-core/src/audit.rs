@@ -102,7 +102,12 @@ impl AuditAction {
     #[must_use]
     pub const fn changes_data(self) -> bool {
         match self {
-            Self::Created | Self::Updated | Self::Deleted | Self::CaseErased | Self::Purged | Self::Erased => true,
+            Self::Created
+            | Self::Updated
+            | Self::Deleted
+            | Self::CaseErased
+            | Self::Purged
+            | Self::Erased => true,
             Self::Viewed | Self::Listed | Self::Searched | Self::Exported => false,
         }
     }
