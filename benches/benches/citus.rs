@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use renraku_benches::hand_written::HandWritten;
+use renraku_benches::hand_written::{self, HandWritten};
 use renraku_benches::{actor, alternating_patch, case, contact, criterion, median_ns, phone, rules, time};
 use renraku_core::plan;
 use renraku_core::{
@@ -30,7 +30,6 @@ use renraku_core::{
 use renraku_postgres::PgContactRepository;
 use renraku_postgres::testkit::TestServer;
 use sqlx::{Postgres, Transaction};
-use uuid::Uuid;
 
 /// One store: the repository, and the same tables written the other way (point 4).
 struct Store {
@@ -41,18 +40,11 @@ struct Store {
 
 impl Store {
     async fn new(name: &'static str, server: &TestServer, distribute: bool) -> Self {
-        let pool = server.pool(8).await;
-        let schema = format!("bench_{}", Uuid::now_v7().simple());
-        let repo = PgContactRepository::builder(pool.clone())
-            .schema(&schema)
-            .rules(rules())
-            .build()
-            .expect("options");
-        repo.migrate().await.expect("migrate");
+        let (repo, hand) = hand_written::migrated(server).await;
         if distribute {
             repo.distribute().await.expect("distribute");
         }
-        Store { name, repo, hand: HandWritten::new(pool, schema) }
+        Store { name, repo, hand }
     }
 
     /// `BEGIN` with the statement timeout, in one round trip, as the repository does.

@@ -23,7 +23,7 @@ use renraku_core::{
 };
 use renraku_postgres::PgContactRepository;
 use renraku_postgres::testkit::TestServer;
-use sqlx::{AssertSqlSafe, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Postgres};
 use uuid::Uuid;
 
 type Row = (
@@ -47,9 +47,7 @@ type Row = (
 /// The hand-written baseline: plain statements on the same tables.
 struct HandWritten {
     writes: hand_written::HandWritten,
-    pool: PgPool,
     rules: Rules,
-    schema: String,
 }
 
 impl HandWritten {
@@ -59,7 +57,7 @@ impl HandWritten {
 
     async fn create(&self, case: &CaseId, input: NewContact) -> Contact {
         let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
-        let mut tx = self.pool.begin().await.expect("begin");
+        let mut tx = self.writes.pool.begin().await.expect("begin");
         self.writes.insert_contact(&mut tx, &change).await;
         self.writes.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
@@ -107,20 +105,20 @@ impl HandWritten {
             events.push_str(&event.join("\t"));
             events.push('\n');
         }
-        let mut conn = self.pool.acquire().await.expect("acquire");
+        let mut conn = self.writes.pool.acquire().await.expect("acquire");
         let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
         let copy_contacts = format!(
             "COPY \"{}\".contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email, address,
                 relationship, email_key, first_name_key, last_name_key, version, created_at, updated_at,
                 created_by, updated_by) FROM STDIN",
-            self.schema
+            self.writes.schema()
         );
         let mut copy = tx.copy_in_raw(&copy_contacts).await.expect("copy contacts");
         copy.send(contacts.as_bytes()).await.expect("send");
         copy.finish().await.expect("finish");
         let copy_events = format!(
             "COPY \"{}\".audit_events (case_id, id, contact_id, action, actor, changed_fields, at) FROM STDIN",
-            self.schema
+            self.writes.schema()
         );
         let mut copy = tx.copy_in_raw(&copy_events).await.expect("copy events");
         copy.send(events.as_bytes()).await.expect("send");
@@ -134,7 +132,7 @@ impl HandWritten {
     }
 
     async fn fetch(&self, query: SelectQuery<'_>) -> Vec<Contact> {
-        let rows: Vec<Row> = query.fetch_all(&self.pool).await.expect("select");
+        let rows: Vec<Row> = query.fetch_all(&self.writes.pool).await.expect("select");
         rows.into_iter().map(contact_from).collect()
     }
 
@@ -162,7 +160,7 @@ impl HandWritten {
         let current = self.get(case, id).await;
         let change =
             plan::update(&current, &patch, Some(expected), actor).expect("current").expect("a change");
-        let mut tx = self.pool.begin().await.expect("begin");
+        let mut tx = self.writes.pool.begin().await.expect("begin");
         self.writes.update_contact(&mut tx, case, id, expected, &change).await;
         self.writes.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
@@ -218,24 +216,8 @@ fn fixture() -> Fixture {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let (repo, hand) = rt.block_on(async {
-        let server = TestServer::shared();
-        let pool = server.pool(8).await;
-        let schema = format!("bench_{}", Uuid::now_v7().simple());
-        let repo = PgContactRepository::builder(pool.clone())
-            .schema(&schema)
-            .rules(rules())
-            .build()
-            .expect("options");
-        repo.migrate().await.expect("migrate");
-        (
-            repo,
-            HandWritten {
-                writes: hand_written::HandWritten::new(pool.clone(), &schema),
-                pool,
-                rules: rules(),
-                schema,
-            },
-        )
+        let (repo, writes) = hand_written::migrated(TestServer::shared()).await;
+        (repo, HandWritten { writes, rules: rules() })
     });
     Fixture { rt, repo, hand }
 }

@@ -4,7 +4,23 @@
 
 use renraku_core::plan::ContactChange;
 use renraku_core::{AuditEvent, CaseId, ContactId};
+use renraku_postgres::PgContactRepository;
+use renraku_postgres::testkit::TestServer;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+
+/// A repository migrated in a new schema on `server` (a pool of 8, the benchmarks' rules),
+/// and the hand-written statements on the same tables and pool.
+pub async fn migrated(server: &TestServer) -> (PgContactRepository, HandWritten) {
+    let pool = server.pool(8).await;
+    let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
+    let repo = PgContactRepository::builder(pool.clone())
+        .schema(&schema)
+        .rules(crate::rules())
+        .build()
+        .expect("options");
+    repo.migrate().await.expect("migrate");
+    (repo, HandWritten::new(pool, schema))
+}
 
 /// The hand-written statements on the tables of one schema.
 #[derive(Debug, Clone)]
