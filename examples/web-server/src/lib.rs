@@ -53,6 +53,7 @@ mod flash;
 mod forms;
 pub mod metrics;
 mod pages;
+pub mod retention;
 pub mod serve;
 pub mod telemetry;
 mod views;

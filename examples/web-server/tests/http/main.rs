@@ -9,5 +9,6 @@ mod common;
 mod api;
 mod auth;
 mod pages;
+mod retention;
 mod safety;
 mod usability;
