@@ -11,4 +11,5 @@ mod auth;
 mod pages;
 mod retention;
 mod safety;
+mod transfer;
 mod usability;
