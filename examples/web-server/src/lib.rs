@@ -53,6 +53,7 @@ mod flash;
 mod forms;
 pub mod metrics;
 mod pages;
+mod person;
 pub mod retention;
 pub mod serve;
 pub mod telemetry;
@@ -282,6 +283,7 @@ async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
 pub fn app(state: AppState) -> Router {
     let pages = pages::router()
         .merge(transfer::router())
+        .merge(person::router())
         .layer(from_fn_with_state(state.clone(), flash::take))
         .layer(from_fn_with_state(state.clone(), csrf::ensure_token));
     let request_id = HeaderName::from_static("x-request-id");

@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod auth;
 mod pages;
+mod person;
 mod retention;
 mod safety;
 mod transfer;
