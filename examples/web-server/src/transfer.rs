@@ -202,6 +202,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<(u64, NewContact)>, Vec<Problem>
         let field = field_of_header(name);
         let column = format!("Column {}", index + 1);
         match field {
+            // A column without a header (a spreadsheet's trailing comma): its cells must be
+            // blank, checked row by row.
+            None if name.trim().is_empty() => {}
             None => problems.push(Problem::new(
                 Some(1),
                 column,
@@ -221,6 +224,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<(u64, NewContact)>, Vec<Problem>
     }
     if headers.is_empty() || bytes.is_empty() {
         problems.push(Problem::new(None, "File", "The file is empty: it needs a header row and contacts."));
+    } else if columns.iter().all(Option::is_none) && problems.is_empty() {
+        problems.push(Problem::new(Some(1), "Header", "No column names a contact field."));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -253,6 +258,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<(u64, NewContact)>, Vec<Problem>
                 "Row",
                 format!("The row has {} cells where the header has {}.", record.len(), columns.len()),
             ));
+            continue;
+        }
+        let stray =
+            columns.iter().zip(record.iter()).position(|(f, cell)| f.is_none() && !cell.trim().is_empty());
+        if let Some(index) = stray {
+            let column = format!("Column {}", index + 1);
+            problems.push(Problem::new(Some(line), column, "A value in a column without a header."));
             continue;
         }
         let input =
@@ -470,6 +482,16 @@ mod tests {
         assert!(parse(b"").is_err());
         let latin1 = parse(b"first_name\nAda\nZo\xEB\n").unwrap_err();
         assert_eq!(latin1[0].line, Some(3));
+    }
+
+    #[test]
+    fn columns_without_a_header_must_be_blank() {
+        let rows = parse(b"first_name,email,,\nAda,a@example.org,,\n").unwrap();
+        assert_eq!(rows.len(), 1);
+        let problems = parse(b"first_name,,email\nAda,,\nBob,x,\n").unwrap_err();
+        assert_eq!(problems, [Problem::new(Some(3), "Column 2", "A value in a column without a header.")]);
+        let problems = parse(b",\nAda,\n").unwrap_err();
+        assert_eq!(problems[0].column, "Header");
     }
 
     #[test]
