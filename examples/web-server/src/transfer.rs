@@ -5,8 +5,8 @@
 //!   contacts at a time, however large the case. Cells that a spreadsheet would run as a
 //!   formula are neutralized (see [`neutralize`]).
 //! - `GET|POST /cases/{case_id}/import`: a CSV file (multipart form) imported into the case
-//!   all-or-nothing through `create_many`; every invalid row is named on the page by its line
-//!   and column. The logs get counts only, never a value.
+//!   all-or-nothing through `create_many` (then a redirect to the case, with a flash); every
+//!   invalid row is named on the page by its line and column. The logs get counts only, never a value.
 
 use std::borrow::Cow;
 
@@ -289,7 +289,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<(u64, NewContact)>, Vec<Problem>
 pub(crate) struct ImportPage {
     layout: Layout,
     case_id: String,
-    imported: Option<usize>,
     problems: Vec<Problem>,
     max_rows: usize,
     max_mib: usize,
@@ -300,7 +299,6 @@ impl ImportPage {
         Self {
             layout,
             case_id: case_id.to_string(),
-            imported: None,
             problems: Vec::new(),
             max_rows: MAX_IMPORT_ROWS,
             max_mib: IMPORT_LIMIT / (1024 * 1024),
@@ -369,8 +367,8 @@ async fn import(
     match state.store().create_many(&case_id, inputs, &session.actor).await {
         Ok(created) => {
             tracing::info!(imported = created.len(), "CSV import");
-            page.imported = Some(created.len());
-            Ok(page.into_response())
+            // A redirect: reloading the next page must not import the file again.
+            Ok(crate::flash::redirect(&format!("/cases/{case_id}"), crate::flash::Flash::Imported, &state))
         }
         Err(Error::Validation(errors)) => {
             page.problems = errors

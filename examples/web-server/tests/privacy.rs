@@ -107,7 +107,7 @@ fn a_csv_import_over_tcp_logs_counts_never_values() {
         let (content_type, body) = multipart(&token, good);
         let headers = [("content-type", content_type.as_str()), ("cookie", cookie.as_str())];
         let imported = http.send(Method::POST, &url, &headers, &body).await;
-        assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+        assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.body);
         let csv = http.get(&format!("{base}/cases/csv-1/contacts.csv"), &[]).await;
         assert!(csv.body.contains("Quixote"), "{}", csv.body);
     });
