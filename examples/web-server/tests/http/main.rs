@@ -9,5 +9,8 @@ mod common;
 mod api;
 mod auth;
 mod pages;
+mod person;
+mod retention;
 mod safety;
+mod transfer;
 mod usability;
