@@ -54,7 +54,7 @@ impl Store {
 
     /// Create with two statements: the contact row, then its audit row.
     async fn create_two_statements(&self, case: &CaseId, input: NewContact) -> Contact {
-        let change = plan::create(&rules(), case, input, &actor()).expect("valid");
+        let change = plan::create(&rules(), case, input, actor()).expect("valid");
         let mut tx = self.begin().await;
         self.hand.insert_contact(&mut tx, &change).await;
         self.hand.insert_event(&mut tx, &change.event).await;
@@ -66,9 +66,9 @@ impl Store {
     /// contact with the repository first, as the repository's update does.
     async fn update_two_statements(&self, case: &CaseId, id: ContactId, patch: ContactPatch, expected: u64) {
         let patch = rules().check_patch(patch).expect("valid");
-        let current = self.repo.get(case, id, &actor()).await.expect("get");
+        let current = self.repo.get(case, id, actor()).await.expect("get");
         let change =
-            plan::update(&current, &patch, Some(expected), &actor()).expect("current").expect("a change");
+            plan::update(&current, &patch, Some(expected), actor()).expect("current").expect("a change");
         let mut tx = self.begin().await;
         self.hand.update_contact(&mut tx, case, id, expected, &change).await;
         self.hand.insert_event(&mut tx, &change.event).await;
@@ -80,7 +80,7 @@ impl Store {
     async fn seed(&self) {
         let started = Instant::now();
         self.repo
-            .create_many(&case(999_999), (0..10_000).map(contact).collect(), &actor())
+            .create_many(&case(999_999), (0..10_000).map(contact).collect(), actor())
             .await
             .expect("seed");
         let mut tasks: tokio::task::JoinSet<Result<Vec<Contact>, renraku_core::Error>> =
@@ -91,7 +91,7 @@ impl Store {
             }
             let repo = self.repo.clone();
             tasks.spawn(async move {
-                repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), &actor()).await
+                repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), actor()).await
             });
         }
         while let Some(task) = tasks.join_next().await {
@@ -111,7 +111,7 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
     for store in stores {
         group.bench_function(store.name, |b| {
             b.to_async(rt).iter(|| async {
-                store.repo.create(&case(next()), contact(next()), &actor()).await.expect("create")
+                store.repo.create(&case(next()), contact(next()), actor()).await.expect("create")
             });
         });
     }
@@ -124,7 +124,7 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
             b.to_async(rt).iter_batched(
                 || (0..1000).map(|i| contact(next() + i)).collect::<Vec<_>>(),
                 |inputs| async {
-                    store.repo.create_many(&case(next()), inputs, &actor()).await.expect("bulk")
+                    store.repo.create_many(&case(next()), inputs, actor()).await.expect("bulk")
                 },
                 BatchSize::LargeInput,
             );
@@ -135,14 +135,14 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
     let mut group = c.benchmark_group("citus-update");
     for store in stores {
         let case = case(next());
-        let ours = rt.block_on(store.repo.create(&case, contact(0), &actor())).expect("create");
+        let ours = rt.block_on(store.repo.create(&case, contact(0), actor())).expect("create");
         let version = AtomicU64::new(1);
         group.bench_function(store.name, |b| {
             b.to_async(rt).iter(|| async {
                 let v = version.fetch_add(1, Ordering::Relaxed);
                 store
                     .repo
-                    .update(&case, ours.id, alternating_patch(v), Some(v), &actor())
+                    .update(&case, ours.id, alternating_patch(v), Some(v), actor())
                     .await
                     .expect("update")
             });
@@ -154,12 +154,12 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
     let mut group = c.benchmark_group("citus-get");
     for store in stores {
         let all = rt
-            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor()))
+            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), actor()))
             .expect("list")
             .items;
         let id = all[123].id;
         group.bench_function(store.name, |b| {
-            b.to_async(rt).iter(|| async { store.repo.get(&big_case, id, &actor()).await.expect("get") });
+            b.to_async(rt).iter(|| async { store.repo.get(&big_case, id, actor()).await.expect("get") });
         });
     }
     group.finish();
@@ -167,12 +167,12 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
     let mut group = c.benchmark_group("citus-list_50_of_10000");
     for store in stores {
         let all = rt
-            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor()))
+            .block_on(store.repo.list(&big_case, PageRequest::first(PageLimit::MAX), actor()))
             .expect("list")
             .items;
         let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
         group.bench_function(store.name, |b| {
-            b.to_async(rt).iter(|| async { store.repo.list(&big_case, page, &actor()).await.expect("list") });
+            b.to_async(rt).iter(|| async { store.repo.list(&big_case, page, actor()).await.expect("list") });
         });
     }
     group.finish();
@@ -184,7 +184,7 @@ fn bench_stores(c: &mut Criterion, rt: &tokio::runtime::Runtime, stores: &[Store
             b.to_async(rt).iter(|| async {
                 let found = store
                     .repo
-                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
+                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
                     .await
                     .expect("find");
                 assert!(found.items.len() >= 2);
@@ -206,8 +206,8 @@ fn audit_write(rt: &tokio::runtime::Runtime, stores: &[Store]) -> Vec<(String, f
     let mut rows = Vec::new();
     for store in stores {
         let updated_case = case(next());
-        let ours = rt.block_on(store.repo.create(&updated_case, contact(0), &actor())).expect("create");
-        let theirs = rt.block_on(store.repo.create(&updated_case, contact(1), &actor())).expect("create");
+        let ours = rt.block_on(store.repo.create(&updated_case, contact(0), actor())).expect("create");
+        let theirs = rt.block_on(store.repo.create(&updated_case, contact(1), actor())).expect("create");
         let (mut our_version, mut their_version) = (1, 1);
         for op in ["create_one", "update"] {
             let (mut times, mut twos, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
@@ -220,7 +220,7 @@ fn audit_write(rt: &tokio::runtime::Runtime, stores: &[Store]) -> Vec<(String, f
                                 ("create_one", false) => {
                                     store
                                         .repo
-                                        .create(&case(next()), contact(next()), &actor())
+                                        .create(&case(next()), contact(next()), actor())
                                         .await
                                         .expect("create");
                                 }
@@ -232,7 +232,7 @@ fn audit_write(rt: &tokio::runtime::Runtime, stores: &[Store]) -> Vec<(String, f
                                     let id = ours.id;
                                     store
                                         .repo
-                                        .update(&updated_case, id, patch, Some(our_version), &actor())
+                                        .update(&updated_case, id, patch, Some(our_version), actor())
                                         .await
                                         .expect("update");
                                     our_version += 1;

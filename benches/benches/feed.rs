@@ -36,7 +36,7 @@ async fn read_all(repo: &PgContactRepository) -> (usize, f64) {
     let started = Instant::now();
     let (mut cursor, mut events) = (FeedCursor::START, 0);
     loop {
-        let page = repo.feed(&cursor, PageLimit::MAX, &actor()).await.expect("feed");
+        let page = repo.feed(&cursor, PageLimit::MAX, actor()).await.expect("feed");
         events += page.events.len();
         cursor = page.next;
         if !page.more {
@@ -56,7 +56,7 @@ async fn write_for(repo: &PgContactRepository, duration: Duration) -> (f64, Hash
         writers.spawn(async move {
             let mut i = 0;
             while started.elapsed() < duration {
-                let created = repo.create(&case(writer), contact(i), &actor()).await.expect("create");
+                let created = repo.create(&case(writer), contact(i), actor()).await.expect("create");
                 committed.lock().await.insert(created.id, Instant::now());
                 i += 1;
             }
@@ -71,11 +71,11 @@ async fn write_for(repo: &PgContactRepository, duration: Duration) -> (f64, Hash
 /// The latency from commit to delivery with `WRITERS` writers and one follower.
 async fn latency(repo: &PgContactRepository, duration: Duration) -> (f64, Vec<Duration>) {
     let (start, _) = {
-        let page = repo.feed(&FeedCursor::START, PageLimit::MAX, &actor()).await.expect("feed");
+        let page = repo.feed(&FeedCursor::START, PageLimit::MAX, actor()).await.expect("feed");
         let mut cursor = page.next;
         let mut more = page.more;
         while more {
-            let page = repo.feed(&cursor, PageLimit::MAX, &actor()).await.expect("feed");
+            let page = repo.feed(&cursor, PageLimit::MAX, actor()).await.expect("feed");
             (cursor, more) = (page.next, page.more);
         }
         (cursor, ())
@@ -86,7 +86,7 @@ async fn latency(repo: &PgContactRepository, duration: Duration) -> (f64, Vec<Du
         async move {
             let (mut cursor, mut delivered) = (start, Vec::new());
             loop {
-                let page = repo.feed(&cursor, PageLimit::MAX, &actor()).await.expect("feed");
+                let page = repo.feed(&cursor, PageLimit::MAX, actor()).await.expect("feed");
                 let now = Instant::now();
                 delivered.extend(page.events.iter().filter_map(|e| e.contact_id).map(|id| (id, now)));
                 cursor = page.next;
@@ -96,7 +96,7 @@ async fn latency(repo: &PgContactRepository, duration: Duration) -> (f64, Vec<Du
                         .wait_for_events(
                             &cursor,
                             Duration::from_millis(if stopping { 300 } else { 1000 }),
-                            &actor(),
+                            actor(),
                         )
                         .await
                         .expect("wait");
@@ -178,7 +178,7 @@ fn main() {
         // Throughput: 100,000 events in 100 cases, read from the start in pages of 500.
         for i in 0..100 {
             let inputs = (0..1000).map(|j| contact(i * 1000 + j)).collect();
-            repo.create_many(&case(1000 + i), inputs, &actor()).await.expect("create_many");
+            repo.create_many(&case(1000 + i), inputs, actor()).await.expect("create_many");
         }
         let mut reads: Vec<(usize, f64)> = Vec::new();
         for _ in 0..3 {

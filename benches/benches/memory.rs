@@ -54,12 +54,12 @@ impl BareMap {
     }
 
     fn create(&self, case: &CaseId, input: NewContact) -> Contact {
-        let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
+        let change = plan::create(&self.rules, case, input, actor()).expect("valid");
         Self::store(&mut self.state.write().expect("lock"), change)
     }
 
     fn create_many(&self, case: &CaseId, inputs: Vec<NewContact>) -> Vec<Contact> {
-        let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
+        let changes = plan::create_many(&self.rules, case, inputs, actor()).expect("valid");
         let mut state = self.state.write().expect("lock");
         changes.into_iter().map(|change| Self::store(&mut state, change)).collect()
     }
@@ -81,7 +81,7 @@ impl BareMap {
         let mut state = self.state.write().expect("lock");
         let current = &state.cases[case][&id];
         let change =
-            plan::update(current, &patch, Some(expected), &actor()).expect("current").expect("a change");
+            plan::update(current, &patch, Some(expected), actor()).expect("current").expect("a change");
         state.cases.get_mut(case).expect("case").insert(id, change.contact.clone());
         state.audit.push(change.event);
         change.contact
@@ -114,7 +114,7 @@ fn bench_writes(c: &mut Criterion) {
     let mut group = c.benchmark_group("memory-create_one");
     group.bench_function("renraku", |b| {
         b.to_async(&rt)
-            .iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
+            .iter(|| async { repo.create(&case(0), contact(next()), actor()).await.expect("create") });
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { bare.create(&case(1), contact(next())) })
@@ -127,7 +127,7 @@ fn bench_writes(c: &mut Criterion) {
     group.bench_function("renraku", |b| {
         b.to_async(&rt).iter_batched(
             || batch(next() * 1000),
-            |inputs| async { repo.create_many(&case(2), inputs, &actor()).await.expect("create_many") },
+            |inputs| async { repo.create_many(&case(2), inputs, actor()).await.expect("create_many") },
             criterion::BatchSize::LargeInput,
         );
     });
@@ -142,14 +142,14 @@ fn bench_writes(c: &mut Criterion) {
 
     // Alternate between two values so that every update really changes the contact.
     let case = case(4);
-    let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
+    let ours = rt.block_on(repo.create(&case, contact(0), actor())).expect("create");
     let theirs = bare.create(&case, contact(0));
     let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
     let mut group = c.benchmark_group("memory-update");
     group.bench_function("renraku", |b| {
         b.to_async(&rt).iter(|| async {
             let v = our_version.fetch_add(1, Ordering::Relaxed);
-            repo.update(&case, ours.id, alternating_patch(v), Some(v), &actor()).await.expect("update")
+            repo.update(&case, ours.id, alternating_patch(v), Some(v), actor()).await.expect("update")
         });
     });
     group.bench_function("baseline", |b| {
@@ -175,7 +175,7 @@ fn read_fixture(rt: &tokio::runtime::Runtime) -> ReadFixture {
     let big_case = case(999_999);
     let inputs: Vec<_> = (0..10_000).map(contact).collect();
     let ids = rt
-        .block_on(repo.create_many(&big_case, inputs.clone(), &actor()))
+        .block_on(repo.create_many(&big_case, inputs.clone(), actor()))
         .expect("seed")
         .iter()
         .map(|c| c.id)
@@ -184,7 +184,7 @@ fn read_fixture(rt: &tokio::runtime::Runtime) -> ReadFixture {
     assert_eq!(bare_ids.len(), 10_000);
     for i in 0..10_000 {
         let inputs: Vec<_> = (i * 10..i * 10 + 10).map(contact).collect();
-        rt.block_on(repo.create_many(&case(i), inputs.clone(), &actor())).expect("seed");
+        rt.block_on(repo.create_many(&case(i), inputs.clone(), actor())).expect("seed");
         bare.create_many(&case(i), inputs);
     }
     ReadFixture { repo, bare, big_case, ids }
@@ -200,7 +200,7 @@ fn bench_reads(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("memory-get");
     group.bench_function("renraku", |b| {
-        b.to_async(&rt).iter(|| async { repo.get(big_case, id, &actor()).await.expect("get") })
+        b.to_async(&rt).iter(|| async { repo.get(big_case, id, actor()).await.expect("get") })
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { bare.get(big_case, bare_id).expect("get") })
@@ -208,12 +208,12 @@ fn bench_reads(c: &mut Criterion) {
     group.finish();
 
     let ours_page =
-        rt.block_on(repo.list(big_case, PageRequest::first(PageLimit::MAX), &actor())).expect("list").items;
+        rt.block_on(repo.list(big_case, PageRequest::first(PageLimit::MAX), actor())).expect("list").items;
     let page = |items: &[Contact]| PageRequest::after(middle(items), PageLimit::DEFAULT);
     let (our_request, their_request) = (page(&ours_page), page(&bare_ids));
     let mut group = c.benchmark_group("memory-list_50_of_10000");
     group.bench_function("renraku", |b| {
-        b.to_async(&rt).iter(|| async { repo.list(big_case, our_request, &actor()).await.expect("list") });
+        b.to_async(&rt).iter(|| async { repo.list(big_case, our_request, actor()).await.expect("list") });
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { bare.list(big_case, their_request) })
@@ -225,7 +225,7 @@ fn bench_reads(c: &mut Criterion) {
     group.bench_function("renraku", |b| {
         b.to_async(&rt).iter(|| async {
             let found = repo
-                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
+                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
                 .await
                 .expect("find");
             assert!(!found.items.is_empty());
@@ -243,11 +243,11 @@ fn bench_reads(c: &mut Criterion) {
 
     // What the access policy and read audit cost on the hottest read (issue 12): the plain
     // store is the baseline of each, in the same run.
-    let reader = actor().with_roles([Role::Reader]);
+    let reader = actor().clone().with_roles([Role::Reader]);
     let allow_all = PolicyRepository::new(repo.clone(), AllowAll);
     let role_based = PolicyRepository::new(repo.clone(), RoleBasedPolicy);
     let audited = MemoryContactRepository::with_rules(rules()).with_read_audit(true);
-    let audited_id = rt.block_on(audited.create(big_case, contact(7), &actor())).expect("create").id;
+    let audited_id = rt.block_on(audited.create(big_case, contact(7), actor())).expect("create").id;
     let mut group = c.benchmark_group("memory-get_access");
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async { repo.get(big_case, id, &reader).await.expect("get") })
@@ -273,7 +273,7 @@ fn bench_reads(c: &mut Criterion) {
                     move |n| {
                         runtime().block_on(async {
                             for _ in 0..n {
-                                black_box(repo.get(&big_case, id, &actor()).await.expect("get"));
+                                black_box(repo.get(&big_case, id, actor()).await.expect("get"));
                             }
                         });
                     }
@@ -356,7 +356,7 @@ fn bench_core(c: &mut Criterion) {
     c.bench_function("core-plan_create_one", |b| {
         b.iter_batched(
             || contact(counter.fetch_add(1, Ordering::Relaxed) as usize),
-            |input| plan::create(&rules, &case, input, &actor),
+            |input| plan::create(&rules, &case, input, actor),
             criterion::BatchSize::SmallInput,
         );
     });

@@ -56,7 +56,7 @@ impl HandWritten {
     }
 
     async fn create(&self, case: &CaseId, input: NewContact) -> Contact {
-        let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
+        let change = plan::create(&self.rules, case, input, actor()).expect("valid");
         let mut tx = self.writes.pool.begin().await.expect("begin");
         self.writes.insert_contact(&mut tx, &change).await;
         self.writes.insert_event(&mut tx, &change.event).await;
@@ -66,7 +66,7 @@ impl HandWritten {
 
     /// The same rows as renraku's bulk create, with `COPY` (text format).
     async fn copy(&self, case: &CaseId, inputs: Vec<NewContact>) -> usize {
-        let changes = plan::create_many(&self.rules, case, inputs, &actor()).expect("valid");
+        let changes = plan::create_many(&self.rules, case, inputs, actor()).expect("valid");
         let (mut contacts, mut events) = (String::new(), String::new());
         for ContactChange { contact: c, event: e, keys } in &changes {
             let text = |v: Option<&str>| v.map_or_else(|| "\\N".to_owned(), copy_escape);
@@ -230,7 +230,7 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
     let mut group = c.benchmark_group("postgres-create_one");
     group.bench_function("renraku", |b| {
         b.to_async(rt)
-            .iter(|| async { repo.create(&case(0), contact(next()), &actor()).await.expect("create") });
+            .iter(|| async { repo.create(&case(0), contact(next()), actor()).await.expect("create") });
     });
     group.bench_function("baseline", |b| {
         b.to_async(rt).iter(|| async { hand.create(&case(1), contact(next())).await })
@@ -243,7 +243,7 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter_batched(
             || batch(()),
-            |inputs| async { repo.create_many(&case(2), inputs, &actor()).await.expect("create_many") },
+            |inputs| async { repo.create_many(&case(2), inputs, actor()).await.expect("create_many") },
             BatchSize::LargeInput,
         );
     });
@@ -257,20 +257,20 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
     group.finish();
 
     let case = case(4);
-    let ours = rt.block_on(repo.create(&case, contact(0), &actor())).expect("create");
+    let ours = rt.block_on(repo.create(&case, contact(0), actor())).expect("create");
     let theirs = rt.block_on(hand.create(&case, contact(0)));
     let (our_version, their_version) = (AtomicU64::new(1), AtomicU64::new(1));
     let mut group = c.benchmark_group("postgres-update");
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async {
             let v = our_version.fetch_add(1, Ordering::Relaxed);
-            repo.update(&case, ours.id, alternating_patch(v), Some(v), &actor()).await.expect("update")
+            repo.update(&case, ours.id, alternating_patch(v), Some(v), actor()).await.expect("update")
         });
     });
     group.bench_function("baseline", |b| {
         b.to_async(rt).iter(|| async {
             let v = their_version.fetch_add(1, Ordering::Relaxed);
-            hand.update(&case, theirs.id, alternating_patch(v), v, &actor()).await
+            hand.update(&case, theirs.id, alternating_patch(v), v, actor()).await
         });
     });
     group.finish();
@@ -281,10 +281,10 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     let big_case = case(999_999);
     let started = Instant::now();
     rt.block_on(async {
-        repo.create_many(&big_case, (0..10_000).map(contact).collect(), &actor()).await.expect("seed");
+        repo.create_many(&big_case, (0..10_000).map(contact).collect(), actor()).await.expect("seed");
         // 100,000 contacts in 10,000 cases; every phone number belongs to two of them.
         for i in 0..10_000 {
-            repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), &actor())
+            repo.create_many(&case(i), (i * 10..i * 10 + 10).map(contact).collect(), actor())
                 .await
                 .expect("seed");
         }
@@ -292,13 +292,13 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     println!("seeded 110,000 contacts in {:.1?}", started.elapsed());
 
     let all =
-        rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX), &actor())).expect("list").items;
+        rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX), actor())).expect("list").items;
     let id = all[123].id;
     let page = PageRequest::after(Cursor::after(*all[250].id.as_uuid()), PageLimit::DEFAULT);
 
     let mut group = c.benchmark_group("postgres-get");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { repo.get(&big_case, id, &actor()).await.expect("get") })
+        b.to_async(rt).iter(|| async { repo.get(&big_case, id, actor()).await.expect("get") })
     });
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.get(&big_case, id).await }));
     group.finish();
@@ -312,16 +312,16 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
         .expect("options");
     let mut group = c.benchmark_group("postgres-get_read_audit");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { audited.get(&big_case, id, &actor()).await.expect("get") })
+        b.to_async(rt).iter(|| async { audited.get(&big_case, id, actor()).await.expect("get") })
     });
     group.bench_function("baseline", |b| {
-        b.to_async(rt).iter(|| async { repo.get(&big_case, id, &actor()).await.expect("get") })
+        b.to_async(rt).iter(|| async { repo.get(&big_case, id, actor()).await.expect("get") })
     });
     group.finish();
 
     let mut group = c.benchmark_group("postgres-list_50_of_10000");
     group.bench_function("renraku", |b| {
-        b.to_async(rt).iter(|| async { repo.list(&big_case, page, &actor()).await.expect("list") });
+        b.to_async(rt).iter(|| async { repo.list(&big_case, page, actor()).await.expect("list") });
     });
     group.bench_function("baseline", |b| b.to_async(rt).iter(|| async { hand.list(&big_case, page).await }));
     group.finish();
@@ -331,7 +331,7 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
     group.bench_function("renraku", |b| {
         b.to_async(rt).iter(|| async {
             let found = repo
-                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), &actor())
+                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
                 .await
                 .expect("find");
             assert!(found.items.len() >= 2);
