@@ -384,6 +384,11 @@ pub fn normalize_field(field: ContactField, value: &str) -> Option<String> {
 #[must_use]
 pub fn fold_case(value: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // ASCII folds as its lowercase, and is its own NFD and NFC: the common case, without
+    // the three passes below.
+    if value.is_ascii() {
+        return value.to_ascii_lowercase();
+    }
     let decomposed: String = value.nfd().collect();
     let folded = caseless::default_case_fold_str(&decomposed).replace('\u{131}', "i");
     text::nfc(&folded)

@@ -1,9 +1,9 @@
 //! The rule of first and last names: letters of any script, with the marks, spaces and
 //! punctuation that real names use.
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+use unicode_properties::GeneralCategoryGroup;
 
-use super::text::is_invisible;
+use super::text::{group, is_invisible};
 
 /// The punctuation names use besides letters and marks: apostrophes (`O'Brien`, `O’Brien`),
 /// hyphens (`-`, U+2010, U+2011), the period (`J. R.`), middle dots (Catalan `Gal·la`,
@@ -20,7 +20,7 @@ pub const NAME_PUNCTUATION: &[char] = &[
 pub(crate) fn is_person_name(name: &str) -> bool {
     let mut letters = 0;
     for c in name.chars() {
-        match c.general_category_group() {
+        match group(c) {
             GeneralCategoryGroup::Letter => letters += 1,
             GeneralCategoryGroup::Mark => {}
             _ if c == ' ' || NAME_PUNCTUATION.contains(&c) || is_invisible(c) => {}

@@ -32,7 +32,7 @@ const ZWJ: char = '\u{200D}';
 /// Normalizes a single-line value: spaces folded, trimmed, NFC; `None` when blank.
 pub(crate) fn normalize_line(value: &str) -> Option<String> {
     let folded = fold_spaces(value);
-    (!folded.is_empty()).then(|| nfc(&folded))
+    (!folded.is_empty()).then(|| nfc_owned(folded))
 }
 
 /// Normalizes a multi-line value: line breaks unified to `\n`, each line as
@@ -49,7 +49,7 @@ pub(crate) fn normalize_lines(value: &str) -> Option<String> {
 fn fold_spaces(value: &str) -> String {
     let mut folded = String::with_capacity(value.len());
     for c in value.trim().chars() {
-        if c.general_category() == GeneralCategory::SpaceSeparator {
+        if category(c) == GeneralCategory::SpaceSeparator {
             if !folded.ends_with(' ') {
                 folded.push(' ');
             }
@@ -69,9 +69,45 @@ pub(crate) fn nfc(text: &str) -> String {
     }
 }
 
+/// [`nfc`] of a string already owned, kept as it is when it is NFC.
+fn nfc_owned(text: String) -> String {
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    }
+}
+
+/// The general category of `c`. The table search of `unicode-properties` took nearly half
+/// of validating a contact, so ASCII (nearly all input) is looked up in a table of 128
+/// entries made from the same functions.
+pub(crate) fn category(c: char) -> GeneralCategory {
+    ascii(c).map_or_else(|| c.general_category(), |(category, _)| category)
+}
+
+/// The group (letter, mark, …) of [`category`].
+pub(crate) fn group(c: char) -> GeneralCategoryGroup {
+    ascii(c).map_or_else(|| c.general_category_group(), |(_, group)| group)
+}
+
+fn ascii(c: char) -> Option<(GeneralCategory, GeneralCategoryGroup)> {
+    static ASCII: std::sync::LazyLock<[(GeneralCategory, GeneralCategoryGroup); 128]> =
+        std::sync::LazyLock::new(|| {
+            std::array::from_fn(|b| {
+                let c = char::from(u8::try_from(b).unwrap_or(0));
+                (c.general_category(), c.general_category_group())
+            })
+        });
+    c.is_ascii().then(|| ASCII[c as usize])
+}
+
 /// The first rule of the policy that a normalized value breaks, as an error code.
 /// `multi_line` allows `\n`.
 pub(crate) fn check(value: &str, multi_line: bool) -> Result<(), &'static str> {
+    // ASCII holds no invisible characters and no marks: only controls can break the policy.
+    if value.is_ascii() {
+        let control = |b: &u8| b.is_ascii_control() && !(multi_line && *b == b'\n');
+        return if value.as_bytes().iter().any(control) { Err(code::CONTROL_CHARACTER) } else { Ok(()) };
+    }
     let chars: Vec<char> = value.chars().collect();
     let mut marks = 0;
     for (i, &c) in chars.iter().enumerate() {
@@ -83,7 +119,7 @@ pub(crate) fn check(value: &str, multi_line: bool) -> Result<(), &'static str> {
         if is_invisible(c) && !joiner_in_context(&chars, i) {
             return Err(code::INVISIBLE_CHARACTER);
         }
-        if c.general_category_group() == GeneralCategoryGroup::Mark {
+        if group(c) == GeneralCategoryGroup::Mark {
             marks += 1;
             if marks > MAX_MARKS_PER_BASE {
                 return Err(code::TOO_MANY_MARKS);
@@ -98,7 +134,7 @@ pub(crate) fn check(value: &str, multi_line: bool) -> Result<(), &'static str> {
 /// Format characters and default-ignorable code points: what renders as nothing, or
 /// changes how the text around it is ordered or shaped.
 pub(crate) fn is_invisible(c: char) -> bool {
-    c.general_category() == GeneralCategory::Format || is_default_ignorable(c)
+    category(c) == GeneralCategory::Format || is_default_ignorable(c)
 }
 
 /// `Default_Ignorable_Code_Point` of Unicode's DerivedCoreProperties.txt (stable since
@@ -124,14 +160,14 @@ fn joiner_in_context(chars: &[char], i: usize) -> bool {
     };
     const VIRAMA: u8 = 9;
     if canonical_combining_class(before) == VIRAMA {
-        return after.general_category_group() == GeneralCategoryGroup::Letter;
+        return group(after) == GeneralCategoryGroup::Letter;
     }
     is_joining_letter(before) && is_joining_letter(after)
 }
 
 /// A letter of a script whose letters join (and so may be kept apart by a non-joiner).
 fn is_joining_letter(c: char) -> bool {
-    c.general_category_group() == GeneralCategoryGroup::Letter
+    group(c) == GeneralCategoryGroup::Letter
         && matches!(c,
             '\u{600}'..='\u{6FF}' | '\u{750}'..='\u{77F}' | '\u{8A0}'..='\u{8FF}'
             | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'
