@@ -9,5 +9,6 @@ mod common;
 mod api;
 mod auth;
 mod pages;
+mod roles;
 mod safety;
 mod usability;

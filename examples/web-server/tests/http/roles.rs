@@ -1,0 +1,170 @@
+//! Who may use which route: every role × route, on memory and on PostgreSQL.
+//!
+//! [`TABLE`] is the single source of the role × route table of the README: the test runs
+//! every cell against the real router (a fresh case with one contact per cell, so each
+//! request sees the same data), and checks that the README shows exactly this table.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{ISSUER, PRIVATE_KEY, PUBLIC_KEY, TestApp, TestResponse, claims, sign, store_under_test};
+use renraku_web::{AppState, Auth, JwtVerifier};
+
+/// A column of the table: what the token says about roles and cases.
+struct Column {
+    /// The column's heading in the README.
+    heading: &'static str,
+    /// The `roles` claim; `None` leaves it out (the server's default roles apply).
+    roles: Option<&'static [&'static str]>,
+    /// Whether the token is restricted (`cases` claim) to another case than the one used.
+    other_case: bool,
+}
+
+const ALL_ROLES: &[&str] = &["reader", "editor", "eraser", "auditor", "searcher", "privacy", "retention"];
+
+const COLUMNS: [Column; 11] = [
+    Column { heading: "reader", roles: Some(&["reader"]), other_case: false },
+    Column { heading: "editor", roles: Some(&["editor"]), other_case: false },
+    Column { heading: "reader, editor", roles: Some(&["reader", "editor"]), other_case: false },
+    Column { heading: "eraser", roles: Some(&["eraser"]), other_case: false },
+    Column { heading: "auditor", roles: Some(&["auditor"]), other_case: false },
+    Column { heading: "searcher", roles: Some(&["searcher"]), other_case: false },
+    Column { heading: "privacy", roles: Some(&["privacy"]), other_case: false },
+    Column { heading: "retention", roles: Some(&["retention"]), other_case: false },
+    Column { heading: "`[]`", roles: Some(&[]), other_case: false },
+    Column { heading: "no `roles` claim", roles: None, other_case: false },
+    Column { heading: "every role, other `cases`", roles: Some(ALL_ROLES), other_case: true },
+];
+
+/// Every route that touches contact data: method, path (`{case}` and `{id}` stand for the
+/// case and its contact), and the status each column gets. 403 is a denial; anything else
+/// is the route's success.
+#[rustfmt::skip]
+const TABLE: [(&str, &str, [u16; 11]); 17] = [
+    ("GET",    "/cases/{case}",                          [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/cases/{case}/contacts/new",             [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/cases/{case}/contacts",                 [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/cases/{case}/contacts/{id}",            [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/cases/{case}/contacts/{id}/edit",       [403, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/cases/{case}/contacts/{id}",            [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/cases/{case}/contacts/{id}/delete",     [403, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/cases/{case}/contacts/{id}/delete",     [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/cases/{case}/audit",                    [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/cases/{case}/erase",                    [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/cases/{case}/erase",                    [403, 403, 403, 303, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/api/cases/{case}/contacts",             [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/api/cases/{case}/contacts",             [403, 201, 201, 403, 403, 403, 403, 403, 403, 201, 403]),
+    ("GET",    "/api/cases/{case}/contacts/{id}",        [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("PATCH",  "/api/cases/{case}/contacts/{id}",        [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("DELETE", "/api/cases/{case}/contacts/{id}",        [403, 204, 204, 403, 403, 403, 403, 403, 403, 204, 403]),
+    ("GET",    "/api/cases/{case}/audit",                [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
+];
+
+/// The table as the README shows it (between its markers).
+fn markdown() -> String {
+    let mut out = String::from("| route |");
+    for column in &COLUMNS {
+        out.push_str(&format!(" {} |", column.heading));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(COLUMNS.len()));
+    out.push('\n');
+    for (method, path, statuses) in &TABLE {
+        out.push_str(&format!("| `{method} {path}` |"));
+        for status in statuses {
+            out.push_str(&format!(" {status} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+const BEGIN: &str = "<!-- role-route table: tests/http/roles.rs -->\n";
+const END: &str = "<!-- end of the role-route table -->";
+
+#[test]
+fn the_readme_shows_the_tested_table() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find(BEGIN).expect("the README marks the role-route table") + BEGIN.len();
+    let end = start + readme[start..].find(END).expect("the table's end marker");
+    assert_eq!(
+        readme[start..end],
+        markdown(),
+        "the README's table differs from the tested one:\n{}",
+        markdown()
+    );
+}
+
+/// A token of `column` for user `user`, restricted to `other` if the column says so.
+fn token(column: &Column, user: &str, other: &str) -> String {
+    let mut claims = claims(json!(user));
+    if let Some(roles) = column.roles {
+        claims["roles"] = json!(roles);
+    }
+    if column.other_case {
+        claims["cases"] = json!([other]);
+    }
+    sign(&claims, PRIVATE_KEY)
+}
+
+/// The contact every cell starts from.
+fn contact() -> Value {
+    json!({ "first_name": "Ada", "phone": "030 1234567" })
+}
+
+/// Sends the request of one row, as the pages (forms with their CSRF token) or the API do.
+async fn request(app: &TestApp, method: &str, path: &str) -> TestResponse {
+    let form = [("first_name", "Grace"), ("phone", "030 7654321"), ("version", "1")];
+    match (method, path.starts_with("/api/")) {
+        ("GET", _) => {
+            if path.starts_with("/api/") {
+                app.api(Method::GET, path, None).await
+            } else {
+                app.get(path).await
+            }
+        }
+        ("POST", false) if path.ends_with("/erase") => app.post_form(path, &[]).await,
+        ("POST", false) if path.ends_with("/delete") => app.post_form(path, &[("version", "1")]).await,
+        ("POST", false) => app.post_form(path, &form).await,
+        ("POST", true) => app.api(Method::POST, path, Some(json!({ "first_name": "Grace" }))).await,
+        ("PATCH", true) => app.api(Method::PATCH, path, Some(json!({ "first_name": "Grace" }))).await,
+        ("DELETE", true) => app.api(Method::DELETE, path, None).await,
+        other => panic!("no request for {other:?}"),
+    }
+}
+
+async fn every_role_on_every_route() {
+    let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
+    let state = AppState::new(store_under_test().await, Auth::Jwt(verifier));
+    let admin = TestApp::new(state.clone()).with_bearer(sign(&claims(json!("admin")), PRIVATE_KEY));
+    let mut cells = 0;
+    for (row, (method, template, statuses)) in TABLE.iter().enumerate() {
+        for (index, (column, expected)) in COLUMNS.iter().zip(statuses).enumerate() {
+            let case = admin.new_case();
+            let created = admin.create(&case, contact()).await;
+            let id = created["id"].as_str().unwrap();
+            let user = format!("user-{row}-{index}");
+            let app = TestApp::new(state.clone()).with_bearer(token(column, &user, &admin.new_case()));
+            let path = template.replace("{case}", &case).replace("{id}", id);
+            let response = request(&app, method, &path).await;
+            let cell = format!("{method} {template} as {}", column.heading);
+            assert_eq!(response.status.as_u16(), *expected, "{cell}: {}", response.body);
+            if *expected == StatusCode::FORBIDDEN.as_u16() {
+                if path.starts_with("/api/") {
+                    response.assert_problem(403);
+                } else {
+                    assert!(response.assert_page(403).contains("You may not"), "{cell}: {}", response.body);
+                }
+                // A denial stores nothing: the contact is as created, alone in its case.
+                let stored = admin.api(Method::GET, &format!("/api/cases/{case}/contacts/{id}"), None).await;
+                assert_eq!(stored.assert_status(200).json(), created, "{cell} changed the contact");
+                let listed = admin.api(Method::GET, &format!("/api/cases/{case}/contacts"), None).await;
+                assert_eq!(listed.json()["items"].as_array().unwrap().len(), 1, "{cell} added a contact");
+            }
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, TABLE.len() * COLUMNS.len());
+}
+
+crate::on_every_store!(every_role_on_every_route);
