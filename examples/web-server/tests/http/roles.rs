@@ -7,7 +7,10 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{ISSUER, PRIVATE_KEY, PUBLIC_KEY, TestApp, TestResponse, claims, sign, store_under_test};
+use crate::common::{
+    ISSUER, PRIVATE_KEY, PUBLIC_KEY, TestApp, TestResponse, claims, sign, store_under_test,
+    store_with_read_audit,
+};
 use renraku_web::{AppState, Auth, JwtVerifier};
 
 /// A column of the table: what the token says about roles and cases.
@@ -167,4 +170,117 @@ async fn every_role_on_every_route() {
     assert_eq!(cells, TABLE.len() * COLUMNS.len());
 }
 
-crate::on_every_store!(every_role_on_every_route);
+/// A token for `user` with `roles` (and, if given, restricted to `cases`).
+fn token_with(user: &str, roles: &[&str], cases: Option<&[&str]>) -> String {
+    let mut claims = claims(json!(user));
+    claims["roles"] = json!(roles);
+    if let Some(cases) = cases {
+        claims["cases"] = json!(cases);
+    }
+    sign(&claims, PRIVATE_KEY)
+}
+
+fn app_as(state: &AppState, token: String) -> TestApp {
+    TestApp::new(state.clone()).with_bearer(token)
+}
+
+async fn pages_offer_only_what_the_roles_allow() {
+    let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
+    let state = AppState::new(store_under_test().await, Auth::Jwt(verifier));
+    let everyone = app_as(&state, sign(&claims(json!("clerk-1")), PRIVATE_KEY));
+    let case = everyone.new_case();
+    let id = everyone.create(&case, contact()).await["id"].as_str().unwrap().to_owned();
+    let contact_path = format!("/cases/{case}/contacts/{id}");
+    let links = [
+        (format!("/cases/{case}/contacts/new"), "Add contact"),
+        (format!("/cases/{case}/audit"), "Audit trail"),
+        (format!("/cases/{case}/erase"), "Erase"),
+    ];
+    let buttons = [(format!("{contact_path}/edit"), "Edit"), (format!("{contact_path}/delete"), "Delete")];
+
+    // The default roles: every link and button.
+    let page = everyone.get(&format!("/cases/{case}")).await;
+    for (href, what) in &links {
+        assert!(page.assert_page(200).contains(&format!("href=\"{href}\"")), "{what} offered");
+    }
+    let page = everyone.get(&contact_path).await;
+    for (href, what) in &buttons {
+        assert!(page.assert_page(200).contains(&format!("href=\"{href}\"")), "{what} offered");
+    }
+
+    // A reader: the case and the contact, without a link or button to anything else.
+    let reader = app_as(&state, token_with("reader-1", &["reader"], None));
+    let page = reader.get(&format!("/cases/{case}")).await;
+    for (href, what) in &links {
+        assert!(!page.assert_page(200).contains(href.as_str()), "{what} not offered to a reader");
+    }
+    let page = reader.get(&contact_path).await;
+    assert!(page.assert_page(200).contains("Ada"));
+    for (href, what) in &buttons {
+        assert!(!page.body.contains(href.as_str()), "{what} not offered to a reader");
+    }
+
+    // A reader and auditor: the audit trail, nothing more.
+    let auditor = app_as(&state, token_with("auditor-1", &["reader", "auditor"], None));
+    let page = auditor.get(&format!("/cases/{case}")).await;
+    assert!(page.assert_page(200).contains(&format!("href=\"/cases/{case}/audit\"")));
+    assert!(!page.body.contains("/contacts/new") && !page.body.contains("/erase"));
+
+    // The session page shows the roles and the cases.
+    let page = reader.get("/session").await;
+    let body = page.assert_page(200);
+    assert!(body.contains("Your roles: <strong class=\"role\">reader</strong>."), "{body}");
+    assert!(body.contains("Your cases: every case."), "{body}");
+    let restricted = app_as(&state, token_with("clerk-2", &["reader", "editor"], Some(&["42", "43"])));
+    let body = restricted.get("/session").await.body;
+    assert!(
+        body.contains("<strong class=\"role\">reader</strong>, <strong class=\"role\">editor</strong>"),
+        "{body}"
+    );
+    assert!(body.contains("<a href=\"/cases/42\">#42</a>, <a href=\"/cases/43\">#43</a>"), "{body}");
+    let nothing = app_as(&state, token_with("clerk-3", &[], None));
+    assert!(nothing.get("/session").await.body.contains("Your roles: none."));
+}
+
+async fn read_audit_shows_views_and_lists_with_who_and_when() {
+    let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
+    let state = AppState::new(store_with_read_audit().await, Auth::Jwt(verifier));
+    let admin = app_as(&state, sign(&claims(json!("clerk-1")), PRIVATE_KEY));
+    let case = admin.new_case();
+    let id = admin.create(&case, contact()).await["id"].as_str().unwrap().to_owned();
+    let reader = app_as(&state, token_with("reader-9", &["reader"], None));
+    reader.get(&format!("/cases/{case}/contacts/{id}")).await.assert_status(200);
+    reader.get(&format!("/cases/{case}")).await.assert_status(200);
+    reader.api(Method::GET, &format!("/api/cases/{case}/contacts/{id}"), None).await.assert_status(200);
+
+    let auditor = app_as(&state, token_with("auditor-1", &["auditor"], None));
+    let page = auditor.get(&format!("/cases/{case}/audit")).await;
+    let body = page.assert_page(200);
+    let rows: Vec<&str> = body.split("<tr>").skip(2).collect();
+    let actions: Vec<&str> =
+        rows.iter().map(|row| row.split("<td>").nth(3).unwrap().split('<').next().unwrap()).collect();
+    assert_eq!(actions, ["viewed", "listed", "viewed", "created"], "newest first:\n{body}");
+    for row in &rows[..3] {
+        assert!(row.contains("<td>reader-9</td>") && row.contains("<time datetime=\""), "{row}");
+    }
+    assert!(!body.contains("Ada") && !body.contains("1234567"), "no values on the audit page");
+    let trail = auditor.api(Method::GET, &format!("/api/cases/{case}/audit"), None).await;
+    let actions: Vec<Value> =
+        trail.json()["items"].as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
+    assert_eq!(actions, ["created", "viewed", "listed", "viewed"]);
+
+    // Off (the default): reads leave no trace.
+    let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
+    let plain = AppState::new(store_under_test().await, Auth::Jwt(verifier));
+    let admin = app_as(&plain, sign(&claims(json!("clerk-1")), PRIVATE_KEY));
+    let id = admin.create(&case, contact()).await["id"].as_str().unwrap().to_owned();
+    admin.get(&format!("/cases/{case}/contacts/{id}")).await.assert_status(200);
+    let trail = admin.api(Method::GET, &format!("/api/cases/{case}/audit"), None).await;
+    assert_eq!(trail.json()["items"].as_array().unwrap().len(), 1, "only the creation");
+}
+
+crate::on_every_store!(
+    every_role_on_every_route,
+    pages_offer_only_what_the_roles_allow,
+    read_audit_shows_views_and_lists_with_who_and_when,
+);
