@@ -504,6 +504,37 @@ mod tests {
     }
 
     #[test]
+    fn roles_and_cases_come_from_their_claims() {
+        let verifier = JwtVerifier::from_rsa_pem(PUBLIC, "parc-cli").unwrap();
+        let base = || serde_json::json!({ "sub": { "id": "u" }, "iss": "parc-cli", "exp": now() + 60 });
+        let plain = verifier.check(&sign(&base())).unwrap();
+        assert_eq!((plain.roles, plain.cases), (None, None), "without the claims: defaults, every case");
+
+        let mut claims = base();
+        claims["roles"] = serde_json::json!(["reader", "auditor", "admin", "Reader"]);
+        claims["cases"] = serde_json::json!(["42", "t-7"]);
+        let verified = verifier.check(&sign(&claims)).unwrap();
+        let roles: Roles = [Role::Reader, Role::Auditor].into_iter().collect();
+        assert_eq!(verified.roles, Some(roles), "unknown names grant nothing");
+        let cases: Vec<String> = verified.cases.unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(cases, ["42", "t-7"]);
+        claims["roles"] = serde_json::json!([]);
+        assert_eq!(verifier.check(&sign(&claims)).unwrap().roles, Some(Roles::NONE));
+
+        for (claim, value, reason) in [
+            ("roles", serde_json::json!("reader"), "missing or malformed claims"),
+            ("roles", serde_json::json!([1]), "missing or malformed claims"),
+            ("cases", serde_json::json!("42"), "missing or malformed claims"),
+            ("cases", serde_json::json!(["42", "no spaces"]), "malformed cases"),
+            ("cases", serde_json::json!(["*"]), "malformed cases"),
+        ] {
+            let mut claims = base();
+            claims[claim] = value;
+            assert_eq!(verifier.check(&sign(&claims)).unwrap_err(), reason, "{claims}");
+        }
+    }
+
+    #[test]
     fn loopback_names_are_recognised() {
         for host in ["localhost", "LOCALHOST.", "app.localhost", "127.0.0.1", "127.3.2.1", "::1"] {
             assert!(is_loopback_name(host), "{host}");
