@@ -44,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/cases/{case_id}/contacts/{id}/edit", get(edit_contact))
         .route("/cases/{case_id}/contacts/{id}/delete", get(confirm_delete).post(delete_contact))
         .route("/cases/{case_id}/audit", get(audit_page))
+        .route("/audit", get(across_cases_audit))
         .route("/cases/{case_id}/erase", get(confirm_erase).post(erase_case))
         .route("/session", get(session_page).post(sign_in))
         .route("/session/delete", post(sign_out))
@@ -292,6 +293,26 @@ async fn audit_page(
     CasePath(case_id): CasePath,
     Query(query): Query<AuditQuery>,
 ) -> Result<AuditPage, HttpError> {
+    audit_view(&state, session, case_id, query).await
+}
+
+/// What was done across cases (searches, with read audit on), as [`audit_page`] shows a
+/// case's trail.
+async fn across_cases_audit(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<AuditQuery>,
+) -> Result<AuditPage, HttpError> {
+    audit_view(&state, session, CaseId::across_cases(), query).await
+}
+
+async fn audit_view(
+    state: &AppState,
+    session: Session,
+    case_id: CaseId,
+    query: AuditQuery,
+) -> Result<AuditPage, HttpError> {
+    let across = case_id.is_across_cases();
     let before: Option<Cursor> =
         query.before.as_deref().filter(|b| !b.is_empty()).map(str::parse).transpose()?;
     let mut events: Vec<AuditEvent> = Vec::new();
@@ -335,7 +356,7 @@ async fn audit_page(
     };
     let size = PAGE_SIZE.get();
     let end = (start + size).min(events.len());
-    let path = format!("/cases/{case_id}/audit");
+    let path = if across { "/audit".to_owned() } else { format!("/cases/{case_id}/audit") };
     let link = |index: usize| match index {
         0 => path.clone(),
         i => format!("{path}?before={}", cursor(&events[i - 1])),
@@ -356,6 +377,7 @@ async fn audit_page(
         time_zone,
         truncated: (!complete).then_some(AUDIT_WINDOW),
         case_id: case_id.to_string(),
+        across,
     })
 }
 

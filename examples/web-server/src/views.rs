@@ -437,6 +437,8 @@ pub(crate) struct DeletePage {
 pub(crate) struct AuditPage {
     pub(crate) layout: Layout,
     pub(crate) case_id: String,
+    /// The trail of what was done across cases (searches), not of one case.
+    pub(crate) across: bool,
     pub(crate) rows: Vec<AuditRow>,
     pub(crate) pager: Pager,
     /// The time zone of the times shown.

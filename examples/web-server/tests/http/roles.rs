@@ -43,7 +43,7 @@ const COLUMNS: [Column; 11] = [
 /// case and its contact), and the status each column gets. 403 is a denial; anything else
 /// is the route's success.
 #[rustfmt::skip]
-const TABLE: [(&str, &str, [u16; 11]); 17] = [
+const TABLE: [(&str, &str, [u16; 11]); 19] = [
     ("GET",    "/cases/{case}",                          [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/cases/{case}/contacts/new",             [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/contacts",                 [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
@@ -53,6 +53,7 @@ const TABLE: [(&str, &str, [u16; 11]); 17] = [
     ("GET",    "/cases/{case}/contacts/{id}/delete",     [403, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/contacts/{id}/delete",     [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
     ("GET",    "/cases/{case}/audit",                    [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/audit",                                 [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/cases/{case}/erase",                    [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/erase",                    [403, 403, 403, 303, 403, 403, 403, 403, 403, 303, 403]),
     ("GET",    "/api/cases/{case}/contacts",             [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
@@ -61,6 +62,7 @@ const TABLE: [(&str, &str, [u16; 11]); 17] = [
     ("PATCH",  "/api/cases/{case}/contacts/{id}",        [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("DELETE", "/api/cases/{case}/contacts/{id}",        [403, 204, 204, 403, 403, 403, 403, 403, 403, 204, 403]),
     ("GET",    "/api/cases/{case}/audit",                [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/api/audit",                             [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
 ];
 
 /// The table as the README shows it (between its markers).
@@ -279,8 +281,45 @@ async fn read_audit_shows_views_and_lists_with_who_and_when() {
     assert_eq!(trail.json()["items"].as_array().unwrap().len(), 1, "only the creation");
 }
 
+async fn searches_show_on_the_audit_page_across_cases() {
+    let verifier = JwtVerifier::from_rsa_pem(PUBLIC_KEY, ISSUER).unwrap();
+    let state = AppState::new(store_with_read_audit().await, Auth::Jwt(verifier));
+    let admin = app_as(&state, sign(&claims(json!("clerk-1")), PRIVATE_KEY));
+    let case = admin.new_case();
+    admin.create(&case, contact()).await;
+    // No route of this server searches yet: a search as a host's search page would make it.
+    let searcher = renraku_core::Actor::new("searcher-1").unwrap();
+    let query = renraku_core::ContactQuery::Phone("030 1234567".into());
+    let request = renraku_core::PageRequest::first(renraku_core::PageLimit::DEFAULT);
+    let found = state.store().find(query, request, &searcher).await.unwrap();
+    assert!(!found.items.is_empty());
+
+    let auditor = app_as(&state, token_with("auditor-1", &["auditor"], None));
+    let home = auditor.get("/").await;
+    assert!(home.assert_page(200).contains("href=\"/audit\""), "the home page links to it");
+    let page = auditor.get("/audit").await;
+    let body = page.assert_page(200);
+    assert!(body.contains("<h1>Audit trail across cases</h1>"), "{body}");
+    let row = body.split("<tr>").nth(2).unwrap_or_else(|| panic!("no event in {body}"));
+    for cell in ["<td>searcher-1</td>", "<td>searched</td>", "<td>Phone</td>", "<time datetime=\""] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    assert!(!body.contains("1234567") && !body.contains("+4930"), "never the searched value");
+    let trail = auditor.api(Method::GET, "/api/audit", None).await;
+    assert_eq!(trail.assert_status(200).json()["items"][0]["action"], "searched");
+
+    // `*` is no case of the case routes: it would mix with what was done across cases.
+    admin.get("/cases/*/audit").await.assert_status(400);
+    admin.api(Method::POST, "/api/cases/*/contacts", Some(contact())).await.assert_problem(400);
+    // A token restricted to cases sees nothing across them.
+    let restricted = app_as(&state, token_with("auditor-2", &["auditor"], Some(&[case.as_str()])));
+    restricted.get("/audit").await.assert_status(403);
+    assert!(!restricted.get("/").await.body.contains("href=\"/audit\""));
+}
+
 crate::on_every_store!(
     every_role_on_every_route,
+    searches_show_on_the_audit_page_across_cases,
     pages_offer_only_what_the_roles_allow,
     read_audit_shows_views_and_lists_with_who_and_when,
 );
