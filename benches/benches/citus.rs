@@ -20,103 +20,46 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
+use renraku_benches::hand_written::{self, HandWritten};
 use renraku_benches::{actor, alternating_patch, case, contact, criterion, median_ns, phone, rules, time};
-use renraku_core::plan::{self, ContactChange};
+use renraku_core::plan;
 use renraku_core::{
     CaseId, Contact, ContactId, ContactPatch, ContactQuery, ContactRepository, Cursor, NewContact, PageLimit,
     PageRequest,
 };
 use renraku_postgres::PgContactRepository;
 use renraku_postgres::testkit::TestServer;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
-use uuid::Uuid;
+use sqlx::{Postgres, Transaction};
 
 /// One store: the repository, and the same tables written the other way (point 4).
 struct Store {
     name: &'static str,
     repo: PgContactRepository,
-    pool: PgPool,
-    schema: String,
+    hand: HandWritten,
 }
 
 impl Store {
     async fn new(name: &'static str, server: &TestServer, distribute: bool) -> Self {
-        let pool = server.pool(8).await;
-        let schema = format!("bench_{}", Uuid::now_v7().simple());
-        let repo = PgContactRepository::builder(pool.clone())
-            .schema(&schema)
-            .rules(rules())
-            .build()
-            .expect("options");
-        repo.migrate().await.expect("migrate");
+        let (repo, hand) = hand_written::migrated(server).await;
         if distribute {
             repo.distribute().await.expect("distribute");
         }
-        Store { name, repo, pool, schema }
-    }
-
-    fn sql(&self, text: &str) -> AssertSqlSafe<String> {
-        AssertSqlSafe(text.replace("{s}", &format!("\"{}\"", self.schema)))
+        Store { name, repo, hand }
     }
 
     /// `BEGIN` with the statement timeout, in one round trip, as the repository does.
     async fn begin(&self) -> Transaction<'static, Postgres> {
-        self.pool.begin_with("BEGIN; SET LOCAL statement_timeout = 5000").await.expect("begin")
-    }
-
-    async fn insert_event(&self, tx: &mut Transaction<'static, Postgres>, e: &renraku_core::AuditEvent) {
-        let fields: Vec<&str> = e.changed_fields.iter().map(|f| f.name()).collect();
-        sqlx::query(self.sql(
-            "INSERT INTO {s}.audit_events (case_id, id, contact_id, action, actor, changed_fields, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        ))
-        .bind(e.case_id.as_str())
-        .bind(e.id.as_uuid())
-        .bind(e.contact_id.map(|id| *id.as_uuid()))
-        .bind(e.action.as_str())
-        .bind(e.actor.as_str())
-        .bind(fields)
-        .bind(e.at)
-        .execute(&mut **tx)
-        .await
-        .expect("insert event");
+        self.hand.pool.begin_with("BEGIN; SET LOCAL statement_timeout = 5000").await.expect("begin")
     }
 
     /// Create with two statements: the contact row, then its audit row.
     async fn create_two_statements(&self, case: &CaseId, input: NewContact) -> Contact {
-        let ContactChange { contact: c, event, keys } =
-            plan::create(&rules(), case, input, &actor()).expect("valid");
+        let change = plan::create(&rules(), case, input, &actor()).expect("valid");
         let mut tx = self.begin().await;
-        sqlx::query(self.sql(
-            "INSERT INTO {s}.contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email,
-                address, relationship, email_key, first_name_key, last_name_key, version, created_at,
-                updated_at, created_by, updated_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        ))
-        .bind(c.case_id.as_str())
-        .bind(c.id.as_uuid())
-        .bind(&c.title)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.phone_e164)
-        .bind(&c.email)
-        .bind(&c.address)
-        .bind(&c.relationship)
-        .bind(&keys.email)
-        .bind(&keys.first_name)
-        .bind(&keys.last_name)
-        .bind(1_i64)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .bind(c.created_by.as_str())
-        .bind(c.updated_by.as_str())
-        .execute(&mut *tx)
-        .await
-        .expect("insert contact");
-        self.insert_event(&mut tx, &event).await;
+        self.hand.insert_contact(&mut tx, &change).await;
+        self.hand.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
-        c
+        change.contact
     }
 
     /// Update with two statements: the versioned `UPDATE`, then the audit row. Reads the
@@ -126,36 +69,9 @@ impl Store {
         let current = self.repo.get(case, id, &actor()).await.expect("get");
         let change =
             plan::update(&current, &patch, Some(expected), &actor()).expect("current").expect("a change");
-        let c = &change.contact;
         let mut tx = self.begin().await;
-        let updated = sqlx::query(self.sql(
-            "UPDATE {s}.contacts SET title = $4, first_name = $5, last_name = $6, phone = $7, phone_e164 = $8,
-                email = $9, address = $10, relationship = $11, email_key = $12, first_name_key = $13,
-                last_name_key = $14, version = $15, updated_at = $16, updated_by = $17
-             WHERE case_id = $1 AND id = $2 AND version = $3",
-        ))
-        .bind(case.as_str())
-        .bind(id.as_uuid())
-        .bind(expected as i64)
-        .bind(&c.title)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.phone_e164)
-        .bind(&c.email)
-        .bind(&c.address)
-        .bind(&c.relationship)
-        .bind(&change.keys.email)
-        .bind(&change.keys.first_name)
-        .bind(&change.keys.last_name)
-        .bind(c.version as i64)
-        .bind(c.updated_at)
-        .bind(c.updated_by.as_str())
-        .execute(&mut *tx)
-        .await
-        .expect("update");
-        assert_eq!(updated.rows_affected(), 1);
-        self.insert_event(&mut tx, &change.event).await;
+        self.hand.update_contact(&mut tx, case, id, expected, &change).await;
+        self.hand.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
     }
 
@@ -410,8 +326,8 @@ fn main() {
                 "SELECT (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = $1::regclass),
                     (SELECT count(*) FROM citus_get_active_worker_nodes())",
             )
-            .bind(format!("\"{}\".contacts", stores[1].schema))
-            .fetch_one(&stores[1].pool),
+            .bind(format!("\"{}\".contacts", stores[1].hand.schema()))
+            .fetch_one(&stores[1].hand.pool),
         )
         .expect("layout");
     let mut c = criterion();

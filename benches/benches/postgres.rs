@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use renraku_benches::{
-    Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules, time,
+    Comparison, actor, alternating_patch, case, contact, criterion, hand_written, phone, report, rules, time,
 };
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
@@ -23,7 +23,7 @@ use renraku_core::{
 };
 use renraku_postgres::PgContactRepository;
 use renraku_postgres::testkit::TestServer;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Postgres};
 use uuid::Uuid;
 
 type Row = (
@@ -46,70 +46,20 @@ type Row = (
 
 /// The hand-written baseline: plain statements on the same tables.
 struct HandWritten {
-    pool: PgPool,
+    writes: hand_written::HandWritten,
     rules: Rules,
-    schema: String,
 }
 
 impl HandWritten {
     fn sql(&self, text: &str) -> AssertSqlSafe<String> {
-        AssertSqlSafe(text.replace("{s}", &format!("\"{}\"", self.schema)))
-    }
-
-    async fn insert(&self, tx: &mut Transaction<'static, Postgres>, change: &ContactChange) {
-        let (c, e) = (&change.contact, &change.event);
-        sqlx::query(self.sql(
-            "INSERT INTO {s}.contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email,
-                address, relationship, email_key, first_name_key, last_name_key, version, created_at,
-                updated_at, created_by, updated_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        ))
-        .bind(c.case_id.as_str())
-        .bind(c.id.as_uuid())
-        .bind(&c.title)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.phone_e164)
-        .bind(&c.email)
-        .bind(&c.address)
-        .bind(&c.relationship)
-        .bind(&change.keys.email)
-        .bind(&change.keys.first_name)
-        .bind(&change.keys.last_name)
-        .bind(1_i64)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .bind(c.created_by.as_str())
-        .bind(c.updated_by.as_str())
-        .execute(&mut **tx)
-        .await
-        .expect("insert contact");
-        self.insert_event(tx, e).await;
-    }
-
-    async fn insert_event(&self, tx: &mut Transaction<'static, Postgres>, e: &renraku_core::AuditEvent) {
-        let fields: Vec<&str> = e.changed_fields.iter().map(|f| f.name()).collect();
-        sqlx::query(self.sql(
-            "INSERT INTO {s}.audit_events (case_id, id, contact_id, action, actor, changed_fields, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        ))
-        .bind(e.case_id.as_str())
-        .bind(e.id.as_uuid())
-        .bind(e.contact_id.map(|id| *id.as_uuid()))
-        .bind(e.action.as_str())
-        .bind(e.actor.as_str())
-        .bind(fields)
-        .bind(e.at)
-        .execute(&mut **tx)
-        .await
-        .expect("insert event");
+        self.writes.sql(text)
     }
 
     async fn create(&self, case: &CaseId, input: NewContact) -> Contact {
         let change = plan::create(&self.rules, case, input, &actor()).expect("valid");
-        let mut tx = self.pool.begin().await.expect("begin");
-        self.insert(&mut tx, &change).await;
+        let mut tx = self.writes.pool.begin().await.expect("begin");
+        self.writes.insert_contact(&mut tx, &change).await;
+        self.writes.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
         change.contact
     }
@@ -155,20 +105,20 @@ impl HandWritten {
             events.push_str(&event.join("\t"));
             events.push('\n');
         }
-        let mut conn = self.pool.acquire().await.expect("acquire");
+        let mut conn = self.writes.pool.acquire().await.expect("acquire");
         let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
         let copy_contacts = format!(
             "COPY \"{}\".contacts (case_id, id, title, first_name, last_name, phone, phone_e164, email, address,
                 relationship, email_key, first_name_key, last_name_key, version, created_at, updated_at,
                 created_by, updated_by) FROM STDIN",
-            self.schema
+            self.writes.schema()
         );
         let mut copy = tx.copy_in_raw(&copy_contacts).await.expect("copy contacts");
         copy.send(contacts.as_bytes()).await.expect("send");
         copy.finish().await.expect("finish");
         let copy_events = format!(
             "COPY \"{}\".audit_events (case_id, id, contact_id, action, actor, changed_fields, at) FROM STDIN",
-            self.schema
+            self.writes.schema()
         );
         let mut copy = tx.copy_in_raw(&copy_events).await.expect("copy events");
         copy.send(events.as_bytes()).await.expect("send");
@@ -182,7 +132,7 @@ impl HandWritten {
     }
 
     async fn fetch(&self, query: SelectQuery<'_>) -> Vec<Contact> {
-        let rows: Vec<Row> = query.fetch_all(&self.pool).await.expect("select");
+        let rows: Vec<Row> = query.fetch_all(&self.writes.pool).await.expect("select");
         rows.into_iter().map(contact_from).collect()
     }
 
@@ -210,36 +160,9 @@ impl HandWritten {
         let current = self.get(case, id).await;
         let change =
             plan::update(&current, &patch, Some(expected), actor).expect("current").expect("a change");
-        let c = &change.contact;
-        let mut tx = self.pool.begin().await.expect("begin");
-        let updated = sqlx::query(self.sql(
-            "UPDATE {s}.contacts SET title = $4, first_name = $5, last_name = $6, phone = $7, phone_e164 = $8,
-                email = $9, address = $10, relationship = $11, email_key = $12, first_name_key = $13,
-                last_name_key = $14, version = $15, updated_at = $16, updated_by = $17
-             WHERE case_id = $1 AND id = $2 AND version = $3",
-        ))
-        .bind(case.as_str())
-        .bind(id.as_uuid())
-        .bind(expected as i64)
-        .bind(&c.title)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.phone_e164)
-        .bind(&c.email)
-        .bind(&c.address)
-        .bind(&c.relationship)
-        .bind(&change.keys.email)
-        .bind(&change.keys.first_name)
-        .bind(&change.keys.last_name)
-        .bind(c.version as i64)
-        .bind(c.updated_at)
-        .bind(c.updated_by.as_str())
-        .execute(&mut *tx)
-        .await
-        .expect("update");
-        assert_eq!(updated.rows_affected(), 1);
-        self.insert_event(&mut tx, &change.event).await;
+        let mut tx = self.writes.pool.begin().await.expect("begin");
+        self.writes.update_contact(&mut tx, case, id, expected, &change).await;
+        self.writes.insert_event(&mut tx, &change.event).await;
         tx.commit().await.expect("commit");
         change.contact
     }
@@ -293,16 +216,8 @@ fn fixture() -> Fixture {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let (repo, hand) = rt.block_on(async {
-        let server = TestServer::shared();
-        let pool = server.pool(8).await;
-        let schema = format!("bench_{}", Uuid::now_v7().simple());
-        let repo = PgContactRepository::builder(pool.clone())
-            .schema(&schema)
-            .rules(rules())
-            .build()
-            .expect("options");
-        repo.migrate().await.expect("migrate");
-        (repo, HandWritten { pool, rules: rules(), schema })
+        let (repo, writes) = hand_written::migrated(TestServer::shared()).await;
+        (repo, HandWritten { writes, rules: rules() })
     });
     Fixture { rt, repo, hand }
 }

@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::missing_panics_doc, clippy::print_stdout)]
 
+pub mod hand_written;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -90,6 +90,28 @@ impl AuditAction {
         Self::Erased,
     ];
 
+    /// Whether the action changed contact data (a read, an export, is recorded but changes
+    /// nothing): what a [`Case`](crate::Case)'s `last_changed_at` follows.
+    ///
+    /// ```
+    /// use renraku_core::AuditAction;
+    ///
+    /// assert!(AuditAction::Purged.changes_data());
+    /// assert!(!AuditAction::Viewed.changes_data());
+    /// ```
+    #[must_use]
+    pub const fn changes_data(self) -> bool {
+        match self {
+            Self::Created
+            | Self::Updated
+            | Self::Deleted
+            | Self::CaseErased
+            | Self::Purged
+            | Self::Erased => true,
+            Self::Viewed | Self::Listed | Self::Searched | Self::Exported => false,
+        }
+    }
+
     /// The action's name: `created`, `updated`, `deleted`, `case_erased`, `viewed`,
     /// `listed`, `searched`, `purged`, `exported` or `erased`.
     #[must_use]

@@ -75,8 +75,10 @@ use crate::search::ContactQuery;
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use renraku_core::{Actor, CaseId, Contact, ContactRepository, Error, NewContact};
-/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page, /// #     PageLimit, PageRequest, PersonRecord, Purged};
+/// # use renraku_core::{AuditEvent, Case, ContactId, ContactPatch, ContactQuery, ContactRef, Page};
+/// # use renraku_core::{FeedCursor, FeedPage, PageLimit, PageRequest, PersonRecord, Purged};
 /// # use chrono::{DateTime, Utc};
+/// # use std::time::Duration;
 ///
 /// #[derive(Debug)]
 /// struct Counting<R> {
@@ -105,6 +107,8 @@ use crate::search::ContactQuery;
 /// #   async fn purge(&self, b: DateTime<Utc>, l: PageLimit, a: &Actor) -> Result<Purged, Error> { self.inner.purge(b, l, a).await }
 /// #   async fn export_person(&self, q: ContactQuery, p: PageRequest, a: &Actor) -> Result<Page<PersonRecord>, Error> { self.inner.export_person(q, p, a).await }
 /// #   async fn erase_person(&self, s: Vec<ContactRef>, a: &Actor) -> Result<u64, Error> { self.inner.erase_person(s, a).await }
+/// #   async fn feed(&self, f: &FeedCursor, l: PageLimit, a: &Actor) -> Result<FeedPage, Error> { self.inner.feed(f, l, a).await }
+/// #   async fn wait_for_events(&self, f: &FeedCursor, t: Duration, a: &Actor) -> Result<bool, Error> { self.inner.wait_for_events(f, t, a).await }
 /// }
 /// ```
 ///

@@ -124,8 +124,9 @@ pub struct SearchKeys {
 impl SearchKeys {
     /// How keys are derived, as a number that grows with every change of it; a backend
     /// that stores keys recomputes them when it finds older ones. 1: lowercase; 2: Unicode
-    /// full case folding (`Σ`, `σ`, `ς` alike; `ß` as `ss`).
-    pub const VERSION: u32 = 2;
+    /// full case folding (`Σ`, `σ`, `ς` alike; `ß` as `ss`); 3: and the dotless `ı` as `i`
+    /// (so that `IŞIK` finds `Işık`).
+    pub const VERSION: u32 = 3;
 
     /// The keys of `contact`.
     #[must_use]

@@ -100,3 +100,44 @@ fn the_last_version_cannot_overflow() {
     let unchanged = Rules::default().check_patch(ContactPatch::default()).unwrap();
     assert!(plan::update(&last, &unchanged, None, &Actor::new("clerk").unwrap()).unwrap().is_none());
 }
+
+/// Found by the `new_contact` target in its first seconds (issue 19, second round): the
+/// dotless `ı` folded to itself but its capital `I` to `i`, so `IŞIK` in capitals did not
+/// find `Işık`, nor `ışık` find `IŞIK`.
+#[test]
+fn turkish_names_in_capitals_find_their_small_letters() {
+    let rules = Rules::default();
+    assert_eq!(fold_case("IŞIK"), fold_case("Işık"));
+    assert_eq!(fold_case("ışık"), fold_case("IŞIK"));
+    assert_eq!(fold_case(&fold_case("Işık")), fold_case("Işık"), "folding is idempotent");
+    let stored = contact("Işık");
+    for query in ["IŞIK", "IŞI", "ışık", "işi", "Işık"] {
+        let key = rules.check_query(ContactQuery::NamePrefix(query.into())).unwrap();
+        assert!(key.matches(&stored), "{query}");
+    }
+    let capitals = contact("IŞIK");
+    let key = rules.check_query(ContactQuery::NamePrefix("ış".into())).unwrap();
+    assert!(key.matches(&capitals));
+    assert_eq!(
+        renraku_core::SearchKeys::of(&stored).first_name,
+        renraku_core::SearchKeys::of(&capitals).first_name
+    );
+}
+
+/// Found by the `patch` target: libphonenumber accepts German numbers of up to 15 national
+/// digits (a direct extension), whose E.164 form has 17 digits, but a deserialized contact
+/// allowed only E.164's 15, so a contact that `plan` made did not read back.
+#[test]
+fn a_long_valid_number_reads_back() {
+    let rules = Rules::default();
+    let input = NewContact::default().with(ContactField::Phone, "+49 30 123456777 7777");
+    let contact = plan::create(&rules, &CaseId::new("7").unwrap(), input, &Actor::new("clerk").unwrap())
+        .unwrap()
+        .contact;
+    assert_eq!(contact.phone_e164.as_deref(), Some("+49301234567777777"));
+    let json = serde_json::to_string(&contact).unwrap();
+    assert_eq!(serde_json::from_str::<Contact>(&json).unwrap(), contact);
+    let mut too_long = serde_json::to_value(&contact).unwrap();
+    too_long["phone_e164"] = serde_json::json!(format!("+{}", "1".repeat(21)));
+    assert!(serde_json::from_value::<Contact>(too_long).is_err(), "still at most 20 digits");
+}

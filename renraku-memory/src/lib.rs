@@ -212,7 +212,10 @@ impl Store {
 
     fn record(&mut self, event: AuditEvent) {
         let case = self.case_mut(&event.case_id);
-        case.last_changed_at = case.last_changed_at.max(Some(event.at));
+        // A read (with read audit) is recorded, but it changes nothing.
+        if event.action.changes_data() {
+            case.last_changed_at = case.last_changed_at.max(Some(event.at));
+        }
         case.audit.insert(event.id, event.clone());
         self.feed.push(event);
         self.feed_signal.0.send_replace(self.feed.len() as u64);

@@ -116,6 +116,7 @@
 //!   fresh repositories on it.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use renraku_core::ContactField;
+use renraku_core::{AuditAction, ContactField};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 /// The columns of a contact before its fields, in the order
@@ -231,10 +231,17 @@ impl Statements {
             insert_event: sql(format!(
                 "INSERT INTO {s}.audit_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             )),
+            // A case's last change follows the events that change data, not the reads.
             case_summary: sql(format!(
                 "SELECT count(*), min(created_at),
-                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1)
-                FROM {s}.contacts WHERE case_id = $1"
+                    (SELECT max(at) FROM {s}.audit_events WHERE case_id = $1 AND action IN ({changes}))
+                FROM {s}.contacts WHERE case_id = $1",
+                changes = AuditAction::ALL
+                    .iter()
+                    .filter(|action| action.changes_data())
+                    .map(|action| format!("'{action}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             list_events: sql(format!(
                 "SELECT {EVENT_COLUMNS} FROM {s}.audit_events

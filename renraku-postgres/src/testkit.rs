@@ -390,15 +390,20 @@ impl Cluster {
             data = self.data().display(),
             dir = self.dir.display(),
         );
-        Command::new("setsid")
-            .args(["sh", "-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map(drop)
-            .map_err(|e| format!("cannot start the cluster watchdog: {e}"))
+        spawn_watchdog(&script)
     }
+}
+
+/// Runs `script` with `sh` in a session of its own, so that it outlives this process.
+fn spawn_watchdog(script: &str) -> Result<(), String> {
+    Command::new("setsid")
+        .args(["sh", "-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start the cluster watchdog: {e}"))
 }
 
 /// A repository in a schema of its own on the shared server, migrated and empty.

@@ -4,12 +4,9 @@
 //! backend's fault tests that make sense there. Every test name contains `citus`: leave them
 //! out with `cargo test -- --skip citus` on a machine without Citus.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use renraku_core::{
-    Actor, CaseId, ContactField, ContactPatch, ContactQuery, ContactRepository, ContactRepositoryExt, Error,
-    NewContact, PageRequest, Rules,
+    ContactField, ContactPatch, ContactQuery, ContactRepository, ContactRepositoryExt, Error, PageRequest,
+    Rules,
 };
 use renraku_postgres::testkit::{
     TestServer, fresh_distributed_repository, fresh_distributed_repository_with, fresh_repository_on,
@@ -40,17 +37,9 @@ async fn citus_feed_holds_back_events_until_earlier_transactions_commit() {
     feed::transactions_that_commit_out_of_order_are_delivered_once(&repo, "_renraku_feed").await;
 }
 
-fn clerk() -> Actor {
-    Actor::new("clerk-1").unwrap()
-}
-
-fn case() -> CaseId {
-    renraku_core::testkit::fresh_case()
-}
-
-fn named(first: &str) -> NewContact {
-    NewContact { first_name: Some(first.into()), ..NewContact::default() }
-}
+#[path = "common/shared.rs"]
+mod shared;
+use shared::{case, clerk, named};
 
 fn pg_error(error: &Error) -> Option<&PgError> {
     std::error::Error::source(error).and_then(|source| source.downcast_ref::<PgError>())
@@ -283,134 +272,25 @@ async fn citus_force_generic_plan_breaks_seven_statements_and_distribute_refuses
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn citus_thirty_two_concurrent_updaters_lose_nothing() {
-    const WRITERS: u64 = 32;
-    let repo = Arc::new(fresh_distributed_repository(Rules::default()).await);
-    let case = case();
-    let contact = repo.create(&case, named("Ada"), &clerk()).await.unwrap();
-
-    let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS as usize));
-    let mut tasks = tokio::task::JoinSet::new();
-    for writer in 0..WRITERS {
-        let (repo, case, barrier) = (repo.clone(), case.clone(), barrier.clone());
-        tasks.spawn(async move {
-            let patch = ContactPatch::default().set(ContactField::Relationship, format!("writer {writer}"));
-            barrier.wait().await;
-            (writer, repo.update(&case, contact.id, patch, Some(1), &clerk()).await)
-        });
-    }
-    let mut winners = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined.unwrap() {
-            (writer, Ok(updated)) => winners.push((writer, updated)),
-            (_, Err(Error::Conflict { expected: Some(1), current: 2 })) => {}
-            (_, other) => panic!("a stale writer must get a conflict: {other:?}"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one writer wins version 1");
-    let (writer, updated) = &winners[0];
-    let stored = repo.get(&case, contact.id, &clerk()).await.unwrap();
-    assert_eq!(&stored, updated);
-    assert_eq!(stored.relationship, Some(format!("writer {writer}")));
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for writer in 0..WRITERS {
-        let (repo, case) = (repo.clone(), case.clone());
-        tasks.spawn(async move {
-            let patch = ContactPatch::default().set(ContactField::Title, format!("T{writer}"));
-            repo.update(&case, contact.id, patch, None, &clerk()).await.unwrap().version
-        });
-    }
-    let mut versions = Vec::new();
-    while let Some(version) = tasks.join_next().await {
-        versions.push(version.unwrap());
-    }
-    versions.sort_unstable();
-    assert_eq!(versions, (3..=WRITERS + 2).collect::<Vec<_>>(), "no update is lost");
-    let events =
-        repo.audit_trail(&case, PageRequest::first(renraku_core::PageLimit::MAX), &clerk()).await.unwrap();
-    assert_eq!(events.items.len() as u64, 1 + 1 + WRITERS, "create, one winner, every unversioned update");
+    shared::thirty_two_concurrent_updaters_lose_nothing(fresh_distributed_repository(Rules::default()).await)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn citus_a_bulk_create_killed_in_flight_stores_nothing() {
-    let repo = fresh_distributed_repository(Rules::default()).await;
-    let case = case();
+    // The lock is taken on the coordinator, where the insert waits for it.
     let admin = TestServer::citus().pool(2).await;
-    // Hold a lock on the coordinator so the bulk insert waits where we can see it, then kill
-    // its connection.
-    let mut blocker = admin.begin().await.unwrap();
-    let lock = format!("LOCK TABLE \"{}\".contacts IN ACCESS EXCLUSIVE MODE", repo.schema());
-    blocker.execute(sqlx::AssertSqlSafe(lock)).await.unwrap();
-
-    let inputs: Vec<_> =
-        (0..2_000).map(|i| named("Ada").with(ContactField::Relationship, format!("{i}"))).collect();
-    let bulk = tokio::spawn({
-        let (repo, case) = (repo.clone(), case.clone());
-        async move { repo.create_many(&case, inputs, &clerk()).await }
-    });
-    let pattern = format!("%INSERT INTO \"{}\".contacts%", repo.schema());
-    let mut pid = None;
-    for _ in 0..500 {
-        pid = sqlx::query_scalar(
-            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 LIMIT 1",
-        )
-        .bind(&pattern)
-        .fetch_optional(&admin)
-        .await
-        .unwrap();
-        if pid.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pid: i32 = pid.expect("the bulk insert reaches the lock");
-    let killed: bool =
-        sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&admin).await.unwrap();
-    assert!(killed);
-    blocker.rollback().await.unwrap();
-
-    let result = bulk.await.unwrap();
-    assert!(matches!(result, Err(Error::Backend { .. })), "the call reports the failure: {result:?}");
-    assert!(repo.list_all(&case, &clerk()).await.unwrap().is_empty(), "nothing of the batch is stored");
-    let events = repo.audit_trail(&case, PageRequest::default(), &clerk()).await.unwrap();
-    assert!(events.items.is_empty(), "no audit event either");
-    let next = repo.create(&case, named("Grace"), &clerk()).await;
-    assert!(next.is_ok(), "the next call on the same repository succeeds: {next:?}");
+    shared::a_bulk_create_killed_in_flight_stores_nothing(
+        fresh_distributed_repository(Rules::default()).await,
+        admin,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn citus_hostile_strings_are_stored_verbatim() {
     let repo = fresh_distributed_repository(Rules::default()).await;
-    let case = case();
-    let drop_table = "'); DROP TABLE contacts; --";
-    let input = NewContact {
-        title: Some(drop_table.into()),
-        first_name: Some("O'Neil-- ".into()),
-        last_name: Some("Robert' OR 'x' -- DROP TABLE".into()),
-        email: Some("o'neil--drop@example.org".into()),
-        address: Some(format!("{drop_table} \\x00 $1 %s {{}} \"quoted\"")),
-        relationship: Some("%_\\".into()),
-        ..NewContact::default()
-    };
-    let created = repo.create(&case, input, &clerk()).await.expect("hostile strings are valid input");
-    assert_eq!(created.title.as_deref(), Some(drop_table));
-    assert_eq!(created.address.as_deref(), Some("'); DROP TABLE contacts; -- \\x00 $1 %s {} \"quoted\""));
-    assert_eq!(repo.get(&case, created.id, &clerk()).await.unwrap(), created, "read back verbatim");
-
-    let patch = ContactPatch::default().set(ContactField::Relationship, drop_table);
-    let updated = repo.update(&case, created.id, patch, Some(1), &clerk()).await.unwrap();
-    assert_eq!(updated.relationship.as_deref(), Some(drop_table));
-    let found =
-        repo.find(ContactQuery::NamePrefix("o'neil".into()), PageRequest::default(), &clerk()).await.unwrap();
-    assert_eq!(found.items, std::slice::from_ref(&updated));
-    let wildcard =
-        repo.find(ContactQuery::NamePrefix("%".into()), PageRequest::default(), &clerk()).await.unwrap();
-    assert!(wildcard.items.is_empty(), "no wildcard meaning");
-    let email = repo
-        .find(ContactQuery::Email("O'NEIL--DROP@example.org".into()), PageRequest::default(), &clerk())
-        .await
-        .unwrap();
-    assert_eq!(email.items, [updated]);
+    shared::hostile_strings_are_stored_verbatim(&repo).await;
     assert_distributed_by_case(&layout(repo.pool(), repo.schema()).await, &["audit_events", "contacts"]);
 }
 

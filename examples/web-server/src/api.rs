@@ -53,7 +53,7 @@ async fn ready(State(state): State<AppState>) -> Result<StatusCode, HttpError> {
 /// wrong shape (unknown or mistyped fields), 415 without a JSON content type, 413 when too
 /// large. The detail echoes the parser's message to the sender only; it is never logged.
 #[derive(Debug)]
-struct ApiJson<T>(T);
+pub(crate) struct ApiJson<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = HttpError;

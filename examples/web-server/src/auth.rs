@@ -206,6 +206,12 @@ impl JwtVerifier {
         if !valid {
             return Err("bad signature");
         }
+        self.check_claims(token)
+    }
+
+    /// The step of [`check`](Self::check) after the signature: reads the claims and checks
+    /// `exp`, `nbf`, `iss` and `sub.id`. Only for a token whose signature is valid.
+    pub(crate) fn check_claims(&self, token: &str) -> Result<Verified, &'static str> {
         // The signature is valid, so the claims are the identity provider's. Only a JSON
         // object with an object `sub` may pass (a `Map` refuses anything else).
         let claims: serde_json::Map<String, serde_json::Value> =

@@ -52,6 +52,8 @@ mod error;
 mod extract;
 mod flash;
 mod forms;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 mod pages;
 pub mod serve;

@@ -149,6 +149,7 @@ macro_rules! __conformance_behaviours {
             roles_grant_what_the_table_says,
             reads_record_nothing_without_read_audit,
             read_audit_records_views_lists_and_searches,
+            read_audit_reads_do_not_change_the_case,
             purge_erases_what_did_not_change_since_the_cutoff,
             purge_from_two_callers_erases_each_contact_once,
             purge_never_touches_a_contact_changed_while_it_runs,

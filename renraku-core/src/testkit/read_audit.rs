@@ -55,3 +55,21 @@ pub async fn read_audit_records_views_lists_and_searches(repo: Repo) {
         assert!(!text.contains("example.org") && !text.contains("zo"), "no searched value: {text}");
     }
 }
+
+/// Found by the `memory_ops` fuzz target: a recorded read moved the case's `last_changed_at`,
+/// which says when its contact data last changed.
+pub async fn read_audit_reads_do_not_change_the_case(repo: Repo) {
+    let (case, actor) = (fresh_case(), clerk());
+    let contact = repo.create(&case, named("Ada"), &actor).await.expect("create");
+    let changed = repo.case(&case, &actor).await.expect("case").last_changed_at;
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    repo.get(&case, contact.id, &actor).await.expect("get");
+    repo.list(&case, PageRequest::default(), &actor).await.expect("list");
+    let actions: Vec<_> = audit_of(&repo, &case).await.iter().map(|e| e.action).collect();
+    assert_eq!(actions, [AuditAction::Created, AuditAction::Viewed, AuditAction::Listed]);
+    assert_eq!(
+        repo.case(&case, &actor).await.expect("case").last_changed_at,
+        changed,
+        "reads change nothing"
+    );
+}

@@ -369,18 +369,24 @@ pub fn normalize_field(field: ContactField, value: &str) -> Option<String> {
 /// Folding can undo NFC (`İ` becomes `i` and U+0307), so the text is decomposed first and
 /// composed again after: folding a folded key changes nothing.
 ///
+/// One step goes beyond Unicode's folding: the Turkish dotless `ı` folds as `i`, because its
+/// capital is `I`, which folds to `i`; otherwise `IŞIK` would not find `Işık`. (`İ` folds
+/// to `i` and U+0307, as Unicode says.)
+///
 /// ```
 /// use renraku_core::validation::fold_case;
 ///
 /// assert_eq!(fold_case("ΟΔΥΣΣΕΑΣ"), fold_case("Οδυσσέας").replace('έ', "ε"));
 /// assert!(fold_case("Οδυσσέας").starts_with(&fold_case("ΟΔΥΣ")));
 /// assert_eq!(fold_case("STRASSE"), fold_case("Straße"));
+/// assert_eq!(fold_case("IŞIK"), fold_case("Işık"));
 /// ```
 #[must_use]
 pub fn fold_case(value: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let decomposed: String = value.nfd().collect();
-    text::nfc(&caseless::default_case_fold_str(&decomposed))
+    let folded = caseless::default_case_fold_str(&decomposed).replace('\u{131}', "i");
+    text::nfc(&folded)
 }
 
 /// What can be checked of a stored [`Contact`](crate::Contact) without the rules it was
@@ -396,9 +402,12 @@ pub(crate) fn check_stored(contact: &crate::Contact) -> ValidationErrors {
             field::check(&rules, field, value, &mut errors);
         }
     }
+    // At most 20 digits: a country code of up to 3 and libphonenumber's longest national
+    // number, 17. (E.164 allows 15, but libphonenumber accepts longer numbers, such as German
+    // numbers with a direct extension, and the rules follow libphonenumber.)
     let e164_shaped = |e164: &str| {
         e164.strip_prefix('+').is_some_and(|digits| {
-            (2..=15).contains(&digits.len())
+            (2..=20).contains(&digits.len())
                 && digits.bytes().all(|b| b.is_ascii_digit())
                 && !digits.starts_with('0')
         })

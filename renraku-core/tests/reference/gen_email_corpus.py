@@ -36,9 +36,10 @@ import os
 import random
 import re
 import sys
-import unicodedata
 
 import idna
+
+from tsv import escape
 
 SEED = 8
 IDNA_VERSION = "3.20"
@@ -58,20 +59,6 @@ def reference(address):
         return False, ""
     # `$` in Python also matches before a final newline: require the whole string.
     return WHATWG_RE.fullmatch(local + "@" + ascii_domain) is not None, ascii_domain
-
-
-def escape(text):
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c in "\t\n\r":
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}[c])
-        elif unicodedata.category(c) == "Cc":
-            out.append("\\u{%04X}" % ord(c))
-        else:
-            out.append(c)
-    return "".join(out)
 
 
 LOCALS = [

@@ -12,6 +12,8 @@ whatever an editor does to the first column), `script`, `expected` (accept/rejec
 import sys
 import unicodedata
 
+from tsv import escape
+
 # (name, script, expected, why)
 ROWS = [
     # --- Latin with diacritics and punctuation that names really use
@@ -196,10 +198,6 @@ ROWS = [
     ("Ada\tLovelace", "Latin", "reject", "a tab (control character)"),
     ("Ada\u0000", "Latin", "reject", "NUL (control character)"),
 ]
-
-
-def escape(text):
-    return "".join("\\u{%04X}" % ord(c) if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def main():

@@ -34,6 +34,8 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat as F
 from phonenumbers import PhoneNumberType as T
 
+from tsv import escape
+
 SEED = 8  # issue 8
 LIBPHONENUMBER_METADATA = "9.0.42"  # what rlibphonenumber 2.2.15 embeds (its Readme; checked by comparing metadata)
 
@@ -274,20 +276,6 @@ def reference(text, region):
     if not phonenumbers.is_valid_number(num):
         return False, ""
     return True, phonenumbers.format_number(num, F.E164)
-
-
-def escape(text):
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c in "\t\n\r":
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}[c])
-        elif unicodedata.category(c) == "Cc":
-            out.append("\\u{%04X}" % ord(c))
-        else:
-            out.append(c)
-    return "".join(out)
 
 
 def to_script(text, zero):

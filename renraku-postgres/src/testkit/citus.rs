@@ -177,12 +177,5 @@ fn watch_this_process(stop: &Command) -> Result<(), String> {
         program = quote(stop.get_program()),
         args = args.join(" "),
     );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(drop)
-        .map_err(|e| format!("cannot start the Citus cluster watchdog: {e}"))
+    super::spawn_watchdog(&script)
 }
