@@ -240,6 +240,14 @@ async fn pages_offer_only_what_the_roles_allow() {
         "{body}"
     );
     assert!(body.contains("<a href=\"/cases/42\">#42</a>, <a href=\"/cases/43\">#43</a>"), "{body}");
+    // A token restricted to cases works in them, and only in them.
+    let inside = app_as(&state, token_with("clerk-4", &["reader"], Some(&[case.as_str()])));
+    inside.get(&format!("/cases/{case}")).await.assert_status(200);
+    inside.api(Method::GET, &format!("/api/cases/{case}/contacts/{id}"), None).await.assert_status(200);
+    let other = everyone.new_case();
+    everyone.create(&other, contact()).await;
+    inside.get(&format!("/cases/{other}")).await.assert_status(403);
+    inside.api(Method::GET, &format!("/api/cases/{other}/contacts"), None).await.assert_problem(403);
     let nothing = app_as(&state, token_with("clerk-3", &[], None));
     assert!(nothing.get("/session").await.body.contains("Your roles: none."));
 }
