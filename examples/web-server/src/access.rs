@@ -17,8 +17,10 @@ use renraku_core::access::{AccessPolicy, Action, PolicyRepository, Role, RoleBas
 use renraku_core::{Actor, CaseId, ContactRepository, Error, async_trait};
 
 /// The roles of a token without a `roles` claim, unless configured otherwise: everything a
-/// user could do before roles existed (read, edit, erase a case, read the audit trail).
-pub const DEFAULT_ROLES: [Role; 4] = [Role::Reader, Role::Editor, Role::Eraser, Role::Auditor];
+/// user could do before roles existed (read, edit, erase a case, read the audit trail, find,
+/// export and erase a person across cases). Not `retention`: the server's own task purges.
+pub const DEFAULT_ROLES: [Role; 6] =
+    [Role::Reader, Role::Editor, Role::Eraser, Role::Auditor, Role::Searcher, Role::Privacy];
 
 /// A set of roles as configuration writes it: names separated by commas (`reader,editor`);
 /// empty for none.
@@ -122,6 +124,9 @@ impl Principal {
         let roles = self.actor.roles();
         let grants = |action| roles.iter().any(|role| role.grants(action));
         May {
+            read: grants(Action::Read),
+            search: grants(Action::Search),
+            privacy: grants(Action::ExportPerson) || grants(Action::ErasePerson),
             create: grants(Action::Create),
             edit: grants(Action::Update),
             delete: grants(Action::Delete),
@@ -146,6 +151,9 @@ impl Principal {
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::struct_excessive_bools)] // one flag per action, read by the templates
 pub(crate) struct May {
+    pub(crate) read: bool,
+    pub(crate) search: bool,
+    pub(crate) privacy: bool,
     pub(crate) create: bool,
     pub(crate) edit: bool,
     pub(crate) delete: bool,
@@ -201,6 +209,6 @@ mod tests {
         );
         assert!("".parse::<RoleList>().unwrap().0.is_empty());
         assert!("reader,admin".parse::<RoleList>().unwrap_err().contains("admin"));
-        assert_eq!(RoleList::default().to_string(), "reader,editor,eraser,auditor");
+        assert_eq!(RoleList::default().to_string(), "reader,editor,eraser,auditor,searcher,privacy");
     }
 }

@@ -91,7 +91,11 @@ pub struct Config {
     /// The roles of a token without a `roles` claim (and of every request with
     /// authentication disabled): names separated by commas, empty for none. The default is
     /// what every user could do before roles existed.
-    #[arg(long, env = "RENRAKU_DEFAULT_ROLES", default_value = "reader,editor,eraser,auditor")]
+    #[arg(
+        long,
+        env = "RENRAKU_DEFAULT_ROLES",
+        default_value = "reader,editor,eraser,auditor,searcher,privacy"
+    )]
     pub default_roles: RoleList,
 
     /// Record reads in the audit trail: every contact viewed, case listed and search
@@ -105,6 +109,31 @@ pub struct Config {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     pub read_audit: bool,
+
+    /// The retention period: contacts not changed for longer are purged (erased, with an
+    /// audit event each) by a background task. Off without it. `30d`, `12h`, `90m`, `45s`.
+    #[arg(long, env = "RENRAKU_RETENTION", value_parser = parse_period)]
+    pub retention: Option<Duration>,
+
+    /// How often the retention task runs (only with a retention period).
+    #[arg(long, env = "RENRAKU_RETENTION_INTERVAL", default_value = "1h", value_parser = parse_period)]
+    pub retention_interval: Duration,
+}
+
+/// A period: a whole number with `ms`, `s`, `m`, `h` or `d`, longer than zero.
+fn parse_period(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = match text.strip_suffix('d').or_else(|| text.strip_suffix('h')) {
+        Some(number) if text.ends_with('d') => (number, 86_400),
+        Some(number) => (number, 3_600),
+        None => return parse_duration(text),
+    };
+    let number: u64 =
+        number.trim().parse().map_err(|_| format!("{text:?} is not a period such as 30d, 12h or 90m"))?;
+    if number == 0 {
+        return Err("a period must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(number.saturating_mul(scale)))
 }
 
 /// A duration: a whole number with `ms`, `s` or `m`, or a plain number of seconds.
@@ -136,6 +165,12 @@ impl Config {
             idle_timeout: self.idle_timeout,
             body_timeout: self.body_timeout,
         }
+    }
+
+    /// The retention task's settings, if a retention period is set.
+    #[must_use]
+    pub fn retention(&self) -> Option<crate::retention::Retention> {
+        self.retention.map(|period| crate::retention::Retention { period, interval: self.retention_interval })
     }
 
     /// Checks the combination of settings before anything starts.
@@ -208,6 +243,8 @@ impl fmt::Debug for Config {
             .field("metrics_listen", &self.metrics_listen)
             .field("default_roles", &self.default_roles)
             .field("read_audit", &self.read_audit)
+            .field("retention", &self.retention)
+            .field("retention_interval", &self.retention_interval)
             .finish()
     }
 }
@@ -313,6 +350,26 @@ mod tests {
         let err = parse(&[]).check().unwrap_err();
         assert!(err.to_string().contains("RENRAKU_JWT_PUBLIC_KEY"), "{err}");
         assert!(parse(&["--jwt-public-key", "/nonexistent.pem"]).auth().is_err());
+    }
+
+    #[test]
+    fn retention_is_off_unless_set() {
+        assert_eq!(parse(&["--disable-auth"]).retention(), None);
+        let config = parse(&["--disable-auth", "--retention", "30d", "--retention-interval", "10m"]);
+        let retention = config.retention().unwrap();
+        assert_eq!(retention.period, Duration::from_secs(30 * 86_400));
+        assert_eq!(retention.interval, Duration::from_secs(600));
+        assert_eq!(
+            parse(&["--disable-auth", "--retention", "12h"]).retention().unwrap().interval,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            parse(&["--disable-auth", "--retention", "2s"]).retention.unwrap(),
+            Duration::from_secs(2)
+        );
+        for bad in ["0d", "0s", "d", "3w", "-1d", ""] {
+            assert!(try_parse(&["--disable-auth", "--retention", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

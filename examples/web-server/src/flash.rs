@@ -24,13 +24,21 @@ pub(crate) enum Flash {
     Updated,
     Deleted,
     Erased,
+    Imported,
     SignedIn,
     SignedOut,
 }
 
 impl Flash {
-    const ALL: [Self; 6] =
-        [Self::Created, Self::Updated, Self::Deleted, Self::Erased, Self::SignedIn, Self::SignedOut];
+    const ALL: [Self; 7] = [
+        Self::Created,
+        Self::Updated,
+        Self::Deleted,
+        Self::Erased,
+        Self::Imported,
+        Self::SignedIn,
+        Self::SignedOut,
+    ];
 
     fn key(self) -> &'static str {
         match self {
@@ -38,6 +46,7 @@ impl Flash {
             Self::Updated => "updated",
             Self::Deleted => "deleted",
             Self::Erased => "erased",
+            Self::Imported => "imported",
             Self::SignedIn => "signed-in",
             Self::SignedOut => "signed-out",
         }
@@ -50,6 +59,7 @@ impl Flash {
             Self::Updated => "Contact updated successfully.",
             Self::Deleted => "Contact deleted successfully.",
             Self::Erased => "All contact data of the case was erased.",
+            Self::Imported => "Contacts imported successfully.",
             Self::SignedIn => "Signed in.",
             Self::SignedOut => "Signed out.",
         }

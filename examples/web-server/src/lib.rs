@@ -56,8 +56,11 @@ mod forms;
 pub mod fuzzing;
 pub mod metrics;
 mod pages;
+mod person;
+pub mod retention;
 pub mod serve;
 pub mod telemetry;
+mod transfer;
 mod views;
 
 pub use access::{DEFAULT_ROLES, RoleList};
@@ -289,11 +292,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
 }
 
-/// A body whose declared length is over [`BODY_LIMIT`] answers 413 at once, before any of
-/// it is read (or waited for), and the connection is closed.
+/// A body whose declared length is over [`BODY_LIMIT`] (a CSV import's: its own larger
+/// limit) answers 413 at once, before any of it is read (or waited for), and the
+/// connection is closed.
 async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let limit = if transfer::is_import(request.uri().path()) { transfer::IMPORT_LIMIT } else { BODY_LIMIT };
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
-    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|length| length > BODY_LIMIT as u64) {
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|length| length > limit as u64) {
         let mut response = error::HttpError::too_large().into_response();
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         return response;
@@ -305,6 +310,8 @@ async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
 /// ids, one log line per request, metrics, security headers, timeout, body limit).
 pub fn app(state: AppState) -> Router {
     let pages = pages::router()
+        .merge(transfer::router())
+        .merge(person::router())
         .layer(from_fn_with_state(state.clone(), flash::take))
         .layer(from_fn_with_state(state.clone(), csrf::ensure_token));
     let request_id = HeaderName::from_static("x-request-id");

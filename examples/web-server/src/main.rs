@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     let store = open_store(&config).await?;
     let storage = if store.pool.is_some() { "postgres" } else { "memory" };
+    let repository = store.repository.clone();
     let mut state = AppState::new(store.repository, config.auth()?)
         .with_secure_cookies(config.secure_cookies)
         .with_time_zone(config.time_zone)
@@ -50,6 +51,10 @@ async fn main() -> anyhow::Result<()> {
         }
         None => None,
     };
+    // The retention task stops on the same signal, too.
+    let retention = config.retention().map(|retention| {
+        renraku_web::retention::spawn(repository.clone(), retention, until_stopped(stopped.clone()))
+    });
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(storage, "listening on http://{}", listener.local_addr()?);
     let stats = Some(state.metrics().connections());
@@ -59,6 +64,9 @@ async fn main() -> anyhow::Result<()> {
     server.await??;
     if let Some(metrics_server) = metrics_server {
         metrics_server.await??;
+    }
+    if let Some(retention) = retention {
+        retention.await?;
     }
     tracing::info!("stopped");
     Ok(())

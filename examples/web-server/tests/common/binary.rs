@@ -92,6 +92,11 @@ impl Process {
         line[start..].split_whitespace().next().unwrap().to_owned()
     }
 
+    /// The process id of the server.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn signal(&self, name: &str) {
         let status =
             Command::new("kill").args([format!("-{name}"), self.child.id().to_string()]).status().unwrap();

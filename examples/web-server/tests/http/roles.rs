@@ -4,7 +4,8 @@
 //! every cell against the real router (a fresh case with one contact per cell, so each
 //! request sees the same data), and checks that the README shows exactly this table.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::common::{
@@ -43,7 +44,7 @@ const COLUMNS: [Column; 11] = [
 /// case and its contact), and the status each column gets. 403 is a denial; anything else
 /// is the route's success.
 #[rustfmt::skip]
-const TABLE: [(&str, &str, [u16; 11]); 19] = [
+const TABLE: [(&str, &str, [u16; 11]); 26] = [
     ("GET",    "/cases/{case}",                          [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/cases/{case}/contacts/new",             [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/contacts",                 [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
@@ -56,6 +57,13 @@ const TABLE: [(&str, &str, [u16; 11]); 19] = [
     ("GET",    "/audit",                                 [403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/cases/{case}/erase",                    [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/erase",                    [403, 403, 403, 303, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/cases/{case}/contacts.csv",             [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("GET",    "/cases/{case}/import",                   [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("POST",   "/cases/{case}/import",                   [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
+    ("GET",    "/people",                                [403, 403, 403, 403, 403, 200, 403, 403, 403, 200, 403]),
+    ("POST",   "/people",                                [403, 403, 403, 403, 403, 200, 403, 403, 403, 200, 403]),
+    ("POST",   "/people/export",                         [403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403]),
+    ("POST",   "/people/erase",                          [403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403]),
     ("GET",    "/api/cases/{case}/contacts",             [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/api/cases/{case}/contacts",             [403, 201, 201, 403, 403, 403, 403, 403, 403, 201, 403]),
     ("GET",    "/api/cases/{case}/contacts/{id}",        [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
@@ -117,10 +125,30 @@ fn contact() -> Value {
     json!({ "first_name": "Ada", "phone": "030 1234567" })
 }
 
-/// Sends the request of one row, as the pages (forms with their CSRF token) or the API do.
-async fn request(app: &TestApp, method: &str, path: &str) -> TestResponse {
+/// Sends the request of one row, as the pages (forms with their CSRF token) or the API do;
+/// `contact` is the contact of the row's case, as `case/id`.
+async fn request(app: &TestApp, method: &str, path: &str, contact: &str) -> TestResponse {
     let form = [("first_name", "Grace"), ("phone", "030 7654321"), ("version", "1")];
+    let search = [("kind", "phone"), ("q", "030 1234567")];
     match (method, path.starts_with("/api/")) {
+        ("POST", false) if path.ends_with("/import") => {
+            let boundary = "renraku-roles-boundary";
+            let token = app.csrf().await;
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\nfirst_name,phone\nGrace,030 7654321\n\r\n--{boundary}--\r\n"
+            );
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let builder = Request::post(path).header(header::CONTENT_TYPE, content_type);
+            app.send(builder, Body::from(body)).await
+        }
+        ("POST", false) if path == "/people" || path == "/people/export" => {
+            app.post_form(path, &search).await
+        }
+        ("POST", false) if path == "/people/erase" => {
+            app.post_form(path, &[("contact", contact), ("confirm", "yes")]).await
+        }
         ("GET", _) => {
             if path.starts_with("/api/") {
                 app.api(Method::GET, path, None).await
@@ -151,7 +179,7 @@ async fn every_role_on_every_route() {
             let user = format!("user-{row}-{index}");
             let app = TestApp::new(state.clone()).with_bearer(token(column, &user, &admin.new_case()));
             let path = template.replace("{case}", &case).replace("{id}", id);
-            let response = request(&app, method, &path).await;
+            let response = request(&app, method, &path, &format!("{case}/{id}")).await;
             let cell = format!("{method} {template} as {}", column.heading);
             assert_eq!(response.status.as_u16(), *expected, "{cell}: {}", response.body);
             if *expected == StatusCode::FORBIDDEN.as_u16() {
