@@ -323,12 +323,10 @@ async fn searches_show_on_the_audit_page_across_cases() {
     let admin = app_as(&state, sign(&claims(json!("clerk-1")), PRIVATE_KEY));
     let case = admin.new_case();
     admin.create(&case, contact()).await;
-    // No route of this server searches yet: a search as a host's search page would make it.
-    let searcher = renraku_core::Actor::new("searcher-1").unwrap();
-    let query = renraku_core::ContactQuery::Phone("030 1234567".into());
-    let request = renraku_core::PageRequest::first(renraku_core::PageLimit::DEFAULT);
-    let found = state.store().find(query, request, &searcher).await.unwrap();
-    assert!(!found.items.is_empty());
+    // A search on the person page.
+    let searcher = app_as(&state, token_with("searcher-1", &["searcher"], None));
+    let found = searcher.post_form("/people", &[("kind", "phone"), ("q", "030 1234567")]).await;
+    assert!(found.assert_page(200).contains("Ada"), "the search found the contact");
 
     let auditor = app_as(&state, token_with("auditor-1", &["auditor"], None));
     let home = auditor.get("/").await;
