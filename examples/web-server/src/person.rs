@@ -254,6 +254,8 @@ async fn erase(
     session: Session,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
+    // The confirmation page, too, is only for those who may erase.
+    require(&session.store, &session.actor, &CaseId::across_cases(), Action::ErasePerson).await?;
     let mut selection = Vec::new();
     let (mut kind, mut q, mut confirmed) = (Kind::Phone, String::new(), false);
     for (name, value) in fields {

@@ -44,7 +44,7 @@ const COLUMNS: [Column; 11] = [
 /// case and its contact), and the status each column gets. 403 is a denial; anything else
 /// is the route's success.
 #[rustfmt::skip]
-const TABLE: [(&str, &str, [u16; 11]); 26] = [
+const TABLE: [(&str, &str, [u16; 11]); 27] = [
     ("GET",    "/cases/{case}",                          [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/cases/{case}/contacts/new",             [403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/cases/{case}/contacts",                 [403, 303, 303, 403, 403, 403, 403, 403, 403, 303, 403]),
@@ -63,7 +63,8 @@ const TABLE: [(&str, &str, [u16; 11]); 26] = [
     ("GET",    "/people",                                [403, 403, 403, 403, 403, 200, 403, 403, 403, 200, 403]),
     ("POST",   "/people",                                [403, 403, 403, 403, 403, 200, 403, 403, 403, 200, 403]),
     ("POST",   "/people/export",                         [403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403]),
-    ("POST",   "/people/erase",                          [403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403]),
+    ("POST",   "/people/erase, confirm",                 [403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403]),
+    ("POST",   "/people/erase",                          [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("GET",    "/api/cases/{case}/contacts",             [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
     ("POST",   "/api/cases/{case}/contacts",             [403, 201, 201, 403, 403, 403, 403, 403, 403, 201, 403]),
     ("GET",    "/api/cases/{case}/contacts/{id}",        [200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403]),
@@ -146,8 +147,10 @@ async fn request(app: &TestApp, method: &str, path: &str, contact: &str) -> Test
         ("POST", false) if path == "/people" || path == "/people/export" => {
             app.post_form(path, &search).await
         }
-        ("POST", false) if path == "/people/erase" => {
-            app.post_form(path, &[("contact", contact), ("confirm", "yes")]).await
+        // The first step shows what would be erased, the second (`confirm`) erases.
+        ("POST", false) if path == "/people/erase" => app.post_form(path, &[("contact", contact)]).await,
+        ("POST", false) if path == "/people/erase, confirm" => {
+            app.post_form("/people/erase", &[("contact", contact), ("confirm", "yes")]).await
         }
         ("GET", _) => {
             if path.starts_with("/api/") {
