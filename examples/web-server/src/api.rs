@@ -11,10 +11,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use renraku_core::{Actor, CaseId, Contact, ContactId, ContactPatch, Error, NewContact, PageLimit};
+use renraku_core::{
+    Actor, CaseId, Contact, ContactId, ContactPatch, ContactRepository as _, Error, NewContact, PageLimit,
+};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::access::Guarded;
 use crate::auth::ApiActor;
 use crate::error::HttpError;
 use crate::extract::{CasePath, ContactPath, Paging};
@@ -27,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/cases/{case_id}/contacts", get(list).post(create))
         .route("/api/cases/{case_id}/contacts/{id}", get(show).patch(update).delete(remove))
         .route("/api/cases/{case_id}/audit", get(audit))
+        .route("/api/audit", get(audit_across_cases))
 }
 
 /// For load balancers: no token, no body.
@@ -120,7 +124,7 @@ fn parse_if_match(headers: &HeaderMap) -> Result<IfMatch, HttpError> {
 
 /// The version a write must expect, from the request's `If-Match`.
 async fn expected_version(
-    state: &AppState,
+    store: &Guarded,
     case_id: &CaseId,
     id: ContactId,
     if_match: &IfMatch,
@@ -130,8 +134,7 @@ async fn expected_version(
         IfMatch::Absent | IfMatch::Any => Ok(None),
         IfMatch::Versions(versions) if versions.len() == 1 => Ok(Some(versions[0])),
         IfMatch::Versions(versions) => {
-            let current =
-                state.store().get(case_id, id, actor).await.map_err(|e| write_error(e, if_match))?.version;
+            let current = store.get(case_id, id, actor).await.map_err(|e| write_error(e, if_match))?.version;
             if versions.contains(&current) {
                 Ok(Some(current))
             } else {
@@ -172,22 +175,20 @@ fn none_match(headers: &HeaderMap, version: u64) -> bool {
 }
 
 async fn list(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().list(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
+    let page = store.list(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
 async fn create(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     CasePath(case_id): CasePath,
     ApiJson(input): ApiJson<NewContact>,
 ) -> Result<Response, HttpError> {
-    let contact = state.store().create(&case_id, input, &actor).await?;
+    let contact = store.create(&case_id, input, &actor).await?;
     let mut response = with_etag(StatusCode::CREATED, &contact);
     let location = format!("/api/cases/{case_id}/contacts/{}", contact.id);
     if let Ok(location) = HeaderValue::try_from(location) {
@@ -197,12 +198,11 @@ async fn create(
 }
 
 async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let contact = state.store().get(&case_id, id, &actor).await?;
+    let contact = store.get(&case_id, id, &actor).await?;
     if none_match(&headers, contact.version) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(contact.version))]).into_response());
     }
@@ -210,41 +210,41 @@ async fn show(
 }
 
 async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> Result<Response, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
-    let contact = state
-        .store()
-        .update(&case_id, id, patch, expected, &actor)
-        .await
-        .map_err(|e| write_error(e, &if_match))?;
+    let expected = expected_version(&store, &case_id, id, &if_match, &actor).await?;
+    let contact =
+        store.update(&case_id, id, patch, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
     Ok(with_etag(StatusCode::OK, &contact))
 }
 
 async fn remove(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     ContactPath(case_id, id): ContactPath,
     headers: HeaderMap,
 ) -> Result<StatusCode, HttpError> {
     let if_match = parse_if_match(&headers)?;
-    let expected = expected_version(&state, &case_id, id, &if_match, &actor).await?;
-    state.store().delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
+    let expected = expected_version(&store, &case_id, id, &if_match, &actor).await?;
+    store.delete(&case_id, id, expected, &actor).await.map_err(|e| write_error(e, &if_match))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn audit(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    ApiActor(actor, store): ApiActor,
     CasePath(case_id): CasePath,
     paging: Paging,
 ) -> Result<Response, HttpError> {
-    let page = state.store().audit_trail(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
+    let page = store.audit_trail(&case_id, paging.request(PageLimit::DEFAULT), &actor).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// The audit events of what was done across cases (searches, with read audit on).
+async fn audit_across_cases(ApiActor(actor, store): ApiActor, paging: Paging) -> Result<Response, HttpError> {
+    let page = store.audit_trail(&CaseId::across_cases(), paging.request(PageLimit::DEFAULT), &actor).await?;
     Ok(json(StatusCode::OK, &page))
 }
 

@@ -12,11 +12,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use axum_extra::extract::cookie::CookieJar;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use renraku_core::Actor;
+use renraku_core::access::{Role, Roles};
+use renraku_core::{Actor, CaseId};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::access::{Guarded, Principal};
 use crate::error::HttpError;
 use crate::views::Layout;
 
@@ -69,8 +71,14 @@ pub struct JwtVerifier {
 /// A token that passed verification.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    /// The user the token was issued to (`sub.id`).
+    /// The user the token was issued to (`sub.id`), without roles.
     pub actor: Actor,
+    /// The roles of the `roles` claim (names renraku-core does not know are left out);
+    /// `None` without the claim, when the server's default roles apply.
+    pub roles: Option<Roles>,
+    /// The cases of the `cases` claim, to which the token is restricted; `None` without
+    /// the claim: every case.
+    pub cases: Option<Arc<[CaseId]>>,
     /// When the token expires, in seconds since the Unix epoch (`exp`).
     pub expires_at: i64,
 }
@@ -94,7 +102,8 @@ pub enum AuthFailure {
     Invalid,
 }
 
-/// The claims the server reads; `exp`, `iss` and `sub.id` are required. serde would also
+/// The claims the server reads; `exp`, `iss` and `sub.id` are required, `roles` and
+/// `cases` (arrays of strings) are optional. serde would also
 /// read a struct from a JSON array (`[["user"], "parc-cli", exp]`), so `check` lets only
 /// objects through.
 #[derive(Deserialize)]
@@ -103,6 +112,8 @@ struct Claims {
     iss: String,
     exp: NumericDate,
     nbf: Option<NumericDate>,
+    roles: Option<Vec<String>>,
+    cases: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -227,7 +238,21 @@ impl JwtVerifier {
             SubjectId::Signed(id) => id.to_string(),
         };
         let actor = Actor::new(id).map_err(|_| "unusable sub.id")?;
-        Ok(Verified { actor, expires_at })
+        // Roles of other applications may share the claim: names renraku does not know
+        // grant nothing here.
+        let roles =
+            claims.roles.map(|names| names.iter().filter_map(|name| name.parse::<Role>().ok()).collect());
+        let cases = match claims.cases {
+            None => None,
+            Some(ids) => {
+                let cases = ids.iter().map(|id| id.parse::<CaseId>()).collect::<Result<Vec<_>, _>>();
+                match cases {
+                    Ok(cases) if !cases.iter().any(CaseId::is_across_cases) => Some(Arc::from(cases)),
+                    _ => return Err("malformed cases"),
+                }
+            }
+        };
+        Ok(Verified { actor, roles, cases, expires_at })
     }
 }
 
@@ -280,20 +305,33 @@ impl Auth {
         }
     }
 
-    fn authenticate(&self, headers: &HeaderMap, source: Source, secure: bool) -> Result<Actor, AuthFailure> {
+    /// The user of a request, with the roles of its token (or `default_roles`).
+    fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        source: Source,
+        secure: bool,
+        default_roles: Roles,
+    ) -> Result<Principal, AuthFailure> {
         let verifier = match self {
             Self::Jwt(verifier) => verifier,
-            Self::Disabled { .. } => return Ok(dev_actor()),
+            Self::Disabled { .. } => {
+                return Ok(Principal { actor: dev_actor().with_roles(default_roles.iter()), cases: None });
+            }
+        };
+        let principal = |verified: Verified| Principal {
+            actor: verified.actor.with_roles(verified.roles.unwrap_or(default_roles).iter()),
+            cases: verified.cases,
         };
         // A header that is present decides, even if a cookie is there too.
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| AuthFailure::Invalid)?;
-            return verifier.verify(strip_bearer(value)).map(|v| v.actor);
+            return verifier.verify(strip_bearer(value)).map(principal);
         }
         if source == Source::HeaderOrCookie
             && let Some(token) = session_cookie(headers, secure)
         {
-            return verifier.verify(&token).map(|v| v.actor);
+            return verifier.verify(&token).map(principal);
         }
         Err(AuthFailure::Missing)
     }
@@ -313,22 +351,29 @@ pub(crate) fn strip_bearer(value: &str) -> &str {
     }
 }
 
-/// The user of an HTML page, with the page's layout; a request without a valid token
-/// answers a 401 page that links to the sign-in page.
+/// The user of an HTML page, with the page's layout and the store as the user may use it;
+/// a request without a valid token answers a 401 page that links to the sign-in page.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) actor: Actor,
     pub(crate) layout: Layout,
+    pub(crate) store: Guarded,
 }
 
 impl FromRequestParts<AppState> for Session {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match state.auth().authenticate(&parts.headers, Source::HeaderOrCookie, state.secure_cookies()) {
-            Ok(actor) => {
-                let layout = Layout::from_parts(parts, state, Some(&actor));
-                Ok(Self { actor, layout })
+        match state.auth().authenticate(
+            &parts.headers,
+            Source::HeaderOrCookie,
+            state.secure_cookies(),
+            state.default_roles(),
+        ) {
+            Ok(principal) => {
+                let layout = Layout::from_parts(parts, state, Some(&principal));
+                let store = principal.store(state.shared_store());
+                Ok(Self { actor: principal.actor, layout, store })
             }
             Err(failure) => Err(HttpError::unauthorized(failure, parts.uri.path())),
         }
@@ -336,14 +381,18 @@ impl FromRequestParts<AppState> for Session {
 }
 
 /// The signed-in user of a public page, if any.
-pub(crate) fn optional_actor(headers: &HeaderMap, state: &AppState) -> Option<Actor> {
-    state.auth().authenticate(headers, Source::HeaderOrCookie, state.secure_cookies()).ok()
+pub(crate) fn optional_actor(headers: &HeaderMap, state: &AppState) -> Option<Principal> {
+    state
+        .auth()
+        .authenticate(headers, Source::HeaderOrCookie, state.secure_cookies(), state.default_roles())
+        .ok()
 }
 
-/// The user of a JSON API request: from the `Authorization` header only (the cookie is for
-/// the HTML pages, which have CSRF protection).
+/// The user of a JSON API request, and the store as the user may use it: from the
+/// `Authorization` header only (the cookie is for the HTML pages, which have CSRF
+/// protection).
 #[derive(Debug)]
-pub(crate) struct ApiActor(pub(crate) Actor);
+pub(crate) struct ApiActor(pub(crate) Actor, pub(crate) Guarded);
 
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = HttpError;
@@ -351,8 +400,11 @@ impl FromRequestParts<AppState> for ApiActor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         state
             .auth()
-            .authenticate(&parts.headers, Source::HeaderOnly, state.secure_cookies())
-            .map(Self)
+            .authenticate(&parts.headers, Source::HeaderOnly, state.secure_cookies(), state.default_roles())
+            .map(|principal| {
+                let store = principal.store(state.shared_store());
+                Self(principal.actor, store)
+            })
             .map_err(|failure| HttpError::unauthorized(failure, parts.uri.path()))
     }
 }
@@ -455,6 +507,37 @@ mod tests {
         assert_eq!(verifier.check(&sign(&sub_array)).unwrap_err(), "sub is not an object");
         let object = serde_json::json!({ "sub": { "id": "user" }, "iss": "parc-cli", "exp": now() + 60 });
         assert_eq!(verifier.check(&sign(&object)).unwrap().actor.as_str(), "user");
+    }
+
+    #[test]
+    fn roles_and_cases_come_from_their_claims() {
+        let verifier = JwtVerifier::from_rsa_pem(PUBLIC, "parc-cli").unwrap();
+        let base = || serde_json::json!({ "sub": { "id": "u" }, "iss": "parc-cli", "exp": now() + 60 });
+        let plain = verifier.check(&sign(&base())).unwrap();
+        assert_eq!((plain.roles, plain.cases), (None, None), "without the claims: defaults, every case");
+
+        let mut claims = base();
+        claims["roles"] = serde_json::json!(["reader", "auditor", "admin", "Reader"]);
+        claims["cases"] = serde_json::json!(["42", "t-7"]);
+        let verified = verifier.check(&sign(&claims)).unwrap();
+        let roles: Roles = [Role::Reader, Role::Auditor].into_iter().collect();
+        assert_eq!(verified.roles, Some(roles), "unknown names grant nothing");
+        let cases: Vec<String> = verified.cases.unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(cases, ["42", "t-7"]);
+        claims["roles"] = serde_json::json!([]);
+        assert_eq!(verifier.check(&sign(&claims)).unwrap().roles, Some(Roles::NONE));
+
+        for (claim, value, reason) in [
+            ("roles", serde_json::json!("reader"), "missing or malformed claims"),
+            ("roles", serde_json::json!([1]), "missing or malformed claims"),
+            ("cases", serde_json::json!("42"), "missing or malformed claims"),
+            ("cases", serde_json::json!(["42", "no spaces"]), "malformed cases"),
+            ("cases", serde_json::json!(["*"]), "malformed cases"),
+        ] {
+            let mut claims = base();
+            claims[claim] = value;
+            assert_eq!(verifier.check(&sign(&claims)).unwrap_err(), reason, "{claims}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use renraku_core::{PhoneRegion, Rules};
 
+use crate::access::RoleList;
 use crate::auth::{Auth, JwtVerifier};
 use crate::serve::Limits;
 
@@ -86,6 +87,28 @@ pub struct Config {
     /// Keep it off the public network: a port of its own that only the scraper reaches.
     #[arg(long, env = "RENRAKU_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// The roles of a token without a `roles` claim (and of every request with
+    /// authentication disabled): names separated by commas, empty for none. The default is
+    /// what every user could do before roles existed.
+    #[arg(
+        long,
+        env = "RENRAKU_DEFAULT_ROLES",
+        default_value = "reader,editor,eraser,auditor,searcher,privacy"
+    )]
+    pub default_roles: RoleList,
+
+    /// Record reads in the audit trail: every contact viewed, case listed and search
+    /// made, with who and when (never a searched value).
+    #[arg(
+        long,
+        env = "RENRAKU_READ_AUDIT",
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub read_audit: bool,
 
     /// The retention period: contacts not changed for longer are purged (erased, with an
     /// audit event each) by a background task. Off without it. `30d`, `12h`, `90m`, `45s`.
@@ -218,6 +241,8 @@ impl fmt::Debug for Config {
             .field("idle_timeout", &self.idle_timeout)
             .field("body_timeout", &self.body_timeout)
             .field("metrics_listen", &self.metrics_listen)
+            .field("default_roles", &self.default_roles)
+            .field("read_audit", &self.read_audit)
             .field("retention", &self.retention)
             .field("retention_interval", &self.retention_interval)
             .finish()
@@ -254,7 +279,18 @@ mod tests {
         assert_eq!(config.time_zone, chrono_tz::UTC);
         assert_eq!(config.limits(), Limits::default());
         assert!(config.metrics_listen.is_none());
+        assert_eq!(config.default_roles, RoleList::default());
+        assert!(!config.read_audit);
         config.check().unwrap();
+    }
+
+    #[test]
+    fn default_roles_and_read_audit_are_configurable() {
+        let config = parse(&["--disable-auth", "--default-roles", "reader,searcher", "--read-audit"]);
+        assert_eq!(config.default_roles.to_string(), "reader,searcher");
+        assert!(config.read_audit);
+        assert!(parse(&["--disable-auth", "--default-roles", ""]).default_roles.0.is_empty());
+        assert!(try_parse(&["--disable-auth", "--default-roles", "reader,root"]).is_err());
     }
 
     #[test]

@@ -263,6 +263,8 @@ fn action_phrase(action: renraku_core::access::Action) -> &'static str {
         Action::EraseCase => "erase the contact data",
         Action::ReadAudit => "read the audit trail",
         Action::Search => "search across cases",
+        Action::ExportPerson => "export a person's contact data",
+        Action::ErasePerson => "erase a person's contact data",
         _ => "do this",
     }
 }

@@ -5,11 +5,20 @@
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use renraku_core::{CaseId, ContactId, Cursor, PageLimit, PageRequest};
+use renraku_core::{CaseId, ContactId, Cursor, IdKind, PageLimit, PageRequest};
 use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::views::{MAX_TRAIL, Trail};
+
+/// The case id of a path: a case, never [`CaseId::across_cases`] (`*`), which has routes of
+/// its own (`/audit`).
+fn case_id(raw: &str) -> Result<CaseId, HttpError> {
+    match raw.parse::<CaseId>()? {
+        case if case.is_across_cases() => Err(renraku_core::Error::InvalidId { kind: IdKind::Case }.into()),
+        case => Ok(case),
+    }
+}
 
 /// The case of a `/cases/{case_id}…` route.
 #[derive(Debug)]
@@ -24,7 +33,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CasePath {
             case_id: String,
         }
         let Path(raw) = Path::<Raw>::from_request_parts(parts, state).await.map_err(HttpError::from)?;
-        Ok(Self(raw.case_id.parse()?))
+        Ok(Self(case_id(&raw.case_id)?))
     }
 }
 
@@ -42,7 +51,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ContactPath {
             id: String,
         }
         let Path(raw) = Path::<Raw>::from_request_parts(parts, state).await.map_err(HttpError::from)?;
-        Ok(Self(raw.case_id.parse()?, raw.id.parse()?))
+        Ok(Self(case_id(&raw.case_id)?, raw.id.parse()?))
     }
 }
 

@@ -42,6 +42,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+mod access;
 mod api;
 mod auth;
 mod config;
@@ -62,6 +63,7 @@ pub mod telemetry;
 mod transfer;
 mod views;
 
+pub use access::{DEFAULT_ROLES, RoleList};
 pub use auth::{Auth, AuthFailure, DEV_ACTOR, JwtVerifier, Verified};
 pub use config::Config;
 pub use metrics::Metrics;
@@ -91,6 +93,7 @@ pub struct AppState {
     database: Option<sqlx::PgPool>,
     csrf: Arc<csrf::Key>,
     metrics: Arc<Metrics>,
+    default_roles: renraku_core::access::Roles,
 }
 
 impl AppState {
@@ -106,7 +109,16 @@ impl AppState {
             csrf: Arc::new(csrf::Key::generate()),
             metrics: Arc::default(),
             time_zone: chrono_tz::UTC,
+            default_roles: RoleList::default().0,
         }
+    }
+
+    /// The roles of a token without a `roles` claim (and of every request with
+    /// authentication disabled); [`DEFAULT_ROLES`] unless set.
+    #[must_use]
+    pub fn with_default_roles(mut self, roles: renraku_core::access::Roles) -> Self {
+        self.default_roles = roles;
+        self
     }
 
     /// The pool of the store's PostgreSQL database: the readiness route probes it and the
@@ -137,7 +149,8 @@ impl AppState {
         self.time_zone
     }
 
-    /// The store.
+    /// The store, without the policy of any request: the handlers never use it, but the
+    /// store each request's user may use (see `access.rs`).
     #[must_use]
     pub fn store(&self) -> &dyn ContactRepository {
         self.store.as_ref()
@@ -173,6 +186,15 @@ impl AppState {
         }
     }
 
+    /// The store that each request wraps in its policy.
+    pub(crate) fn shared_store(&self) -> &Arc<dyn ContactRepository> {
+        &self.store
+    }
+
+    pub(crate) fn default_roles(&self) -> renraku_core::access::Roles {
+        self.default_roles
+    }
+
     pub(crate) fn secure_cookies(&self) -> bool {
         self.secure_cookies
     }
@@ -202,7 +224,10 @@ pub struct Store {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let rules = config.rules();
     match &config.database_url {
-        None => Ok(Store { repository: Arc::new(MemoryContactRepository::with_rules(rules)), pool: None }),
+        None => {
+            let repository = MemoryContactRepository::with_rules(rules).with_read_audit(config.read_audit);
+            Ok(Store { repository: Arc::new(repository), pool: None })
+        }
         Some(url) => {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(5))
@@ -212,6 +237,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
             let repo = renraku_postgres::PgContactRepository::builder(pool.clone())
                 .rules(rules)
                 .statement_timeout(Duration::from_secs(5))
+                .read_audit(config.read_audit)
                 .build()?;
             repo.migrate().await.context("renraku's migrations failed")?;
             Ok(Store { repository: Arc::new(repo), pool: Some(pool) })

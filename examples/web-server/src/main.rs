@@ -24,7 +24,8 @@ async fn main() -> anyhow::Result<()> {
     let repository = store.repository.clone();
     let mut state = AppState::new(store.repository, config.auth()?)
         .with_secure_cookies(config.secure_cookies)
-        .with_time_zone(config.time_zone);
+        .with_time_zone(config.time_zone)
+        .with_default_roles(config.default_roles.0);
     if let Some(pool) = store.pool {
         state = state.with_database(pool);
     }

@@ -7,13 +7,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use renraku_core::access::Action;
 use renraku_core::validation::normalize_field;
 use renraku_core::{
-    AuditAction, AuditEvent, CaseId, ContactField, ContactId, ContactPatch, Cursor, Error, FieldKind, IdKind,
-    PageLimit, PageRequest,
+    AuditAction, AuditEvent, CaseId, ContactField, ContactId, ContactPatch, ContactRepository as _, Cursor,
+    Error, FieldKind, IdKind, PageLimit, PageRequest,
 };
 use serde::Deserialize;
 
+use crate::access::require;
 use crate::auth::{Session, session_cookie_name, strip_bearer};
 use crate::csrf::CsrfForm;
 use crate::error::{HttpError, invalid_id_message};
@@ -42,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/cases/{case_id}/contacts/{id}/edit", get(edit_contact))
         .route("/cases/{case_id}/contacts/{id}/delete", get(confirm_delete).post(delete_contact))
         .route("/cases/{case_id}/audit", get(audit_page))
+        .route("/audit", get(across_cases_audit))
         .route("/cases/{case_id}/erase", get(confirm_erase).post(erase_case))
         .route("/session", get(session_page).post(sign_in))
         .route("/session/delete", post(sign_out))
@@ -75,14 +78,13 @@ async fn open_case(layout: Layout, Query(query): Query<OpenCase>) -> Response {
 /// A case's contacts. A case without contacts answers 404, as the original did, but with
 /// the case page itself: opening a new case is how work starts.
 async fn case_page(
-    State(state): State<AppState>,
     session: Session,
     CasePath(case_id): CasePath,
     paging: Paging,
     trail: Trail,
 ) -> Result<Response, HttpError> {
     let request = paging.request(PAGE_SIZE);
-    let page = state.store().list(&case_id, request, &session.actor).await?;
+    let page = session.store.list(&case_id, request, &session.actor).await?;
     let status =
         if page.items.is_empty() && request.after.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
     let page = CasePage {
@@ -138,8 +140,9 @@ fn edit_form(
     .with_summary(errors)
 }
 
-async fn new_contact(session: Session, CasePath(case_id): CasePath) -> ContactFormPage {
-    new_form(session.layout, &case_id, &ContactForm::default(), None)
+async fn new_contact(session: Session, CasePath(case_id): CasePath) -> Result<ContactFormPage, HttpError> {
+    require(&session.store, &session.actor, &case_id, Action::Create).await?;
+    Ok(new_form(session.layout, &case_id, &ContactForm::default(), None))
 }
 
 async fn create_contact(
@@ -148,7 +151,7 @@ async fn create_contact(
     CasePath(case_id): CasePath,
     CsrfForm(form): CsrfForm<ContactForm>,
 ) -> Result<Response, HttpError> {
-    match state.store().create(&case_id, form.to_new_contact(), &session.actor).await {
+    match session.store.create(&case_id, form.to_new_contact(), &session.actor).await {
         Ok(contact) => {
             Ok(flash::redirect(&contact_href(&case_id, &contact.id.to_string()), Flash::Created, &state))
         }
@@ -165,7 +168,7 @@ async fn show_contact(
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<ContactPage, HttpError> {
-    let contact = state.store().get(&case_id, id, &session.actor).await?;
+    let contact = session.store.get(&case_id, id, &session.actor).await?;
     Ok(ContactPage {
         layout: session.layout,
         case_id: case_id.to_string(),
@@ -174,11 +177,11 @@ async fn show_contact(
 }
 
 async fn edit_contact(
-    State(state): State<AppState>,
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<ContactFormPage, HttpError> {
-    let contact = state.store().get(&case_id, id, &session.actor).await?;
+    require(&session.store, &session.actor, &case_id, Action::Update).await?;
+    let contact = session.store.get(&case_id, id, &session.actor).await?;
     Ok(edit_form(session.layout, &case_id, id, &ContactForm::from_contact(&contact), contact.version, None))
 }
 
@@ -192,7 +195,7 @@ async fn update_contact(
         return Err(HttpError::bad_request("The form has no valid version. Please reload the edit page."));
     };
     let patch = ContactPatch::replace_with(form.to_new_contact());
-    match state.store().update(&case_id, id, patch, Some(version), &session.actor).await {
+    match session.store.update(&case_id, id, patch, Some(version), &session.actor).await {
         Ok(_) => Ok(flash::redirect(&contact_href(&case_id, &id.to_string()), Flash::Updated, &state)),
         Err(Error::Validation(errors)) => {
             let page = edit_form(session.layout, &case_id, id, &form, version, Some(&errors));
@@ -201,7 +204,7 @@ async fn update_contact(
         Err(Error::Conflict { .. }) => {
             // Nothing was written: show what is stored now beside what the user typed, and
             // offer the user's values again as a form against the current version.
-            let current = state.store().get(&case_id, id, &session.actor).await?;
+            let current = session.store.get(&case_id, id, &session.actor).await?;
             let rows = ContactField::ALL
                 .into_iter()
                 .map(|field| {
@@ -234,7 +237,8 @@ async fn confirm_delete(
     session: Session,
     ContactPath(case_id, id): ContactPath,
 ) -> Result<DeletePage, HttpError> {
-    let contact = state.store().get(&case_id, id, &session.actor).await?;
+    require(&session.store, &session.actor, &case_id, Action::Delete).await?;
+    let contact = session.store.get(&case_id, id, &session.actor).await?;
     Ok(DeletePage {
         layout: session.layout,
         case_id: case_id.to_string(),
@@ -260,7 +264,7 @@ async fn delete_contact(
             "The form has no valid version. Please reload the confirmation page.",
         ));
     };
-    match state.store().delete(&case_id, id, Some(expected), &session.actor).await {
+    match session.store.delete(&case_id, id, Some(expected), &session.actor).await {
         Ok(()) => Ok(flash::redirect(&format!("/cases/{case_id}"), Flash::Deleted, &state)),
         Err(err @ Error::Conflict { .. }) => Err(HttpError::from(err)
             .with_link(contact_href(&case_id, &id.to_string()), "Review the current version")),
@@ -289,12 +293,32 @@ async fn audit_page(
     CasePath(case_id): CasePath,
     Query(query): Query<AuditQuery>,
 ) -> Result<AuditPage, HttpError> {
+    audit_view(&state, session, case_id, query).await
+}
+
+/// What was done across cases (searches, with read audit on), as [`audit_page`] shows a
+/// case's trail.
+async fn across_cases_audit(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<AuditQuery>,
+) -> Result<AuditPage, HttpError> {
+    audit_view(&state, session, CaseId::across_cases(), query).await
+}
+
+async fn audit_view(
+    state: &AppState,
+    session: Session,
+    case_id: CaseId,
+    query: AuditQuery,
+) -> Result<AuditPage, HttpError> {
+    let across = case_id.is_across_cases();
     let before: Option<Cursor> =
         query.before.as_deref().filter(|b| !b.is_empty()).map(str::parse).transpose()?;
     let mut events: Vec<AuditEvent> = Vec::new();
     let mut request = PageRequest::first(PageLimit::MAX);
     let complete = loop {
-        let page = state.store().audit_trail(&case_id, request, &session.actor).await?;
+        let page = session.store.audit_trail(&case_id, request, &session.actor).await?;
         let next = request.next(&page);
         events.extend(page.items);
         match next {
@@ -332,7 +356,7 @@ async fn audit_page(
     };
     let size = PAGE_SIZE.get();
     let end = (start + size).min(events.len());
-    let path = format!("/cases/{case_id}/audit");
+    let path = if across { "/audit".to_owned() } else { format!("/cases/{case_id}/audit") };
     let link = |index: usize| match index {
         0 => path.clone(),
         i => format!("{path}?before={}", cursor(&events[i - 1])),
@@ -353,15 +377,13 @@ async fn audit_page(
         time_zone,
         truncated: (!complete).then_some(AUDIT_WINDOW),
         case_id: case_id.to_string(),
+        across,
     })
 }
 
-async fn confirm_erase(
-    State(state): State<AppState>,
-    session: Session,
-    CasePath(case_id): CasePath,
-) -> Result<ErasePage, HttpError> {
-    let case = state.store().case(&case_id, &session.actor).await?;
+async fn confirm_erase(session: Session, CasePath(case_id): CasePath) -> Result<ErasePage, HttpError> {
+    require(&session.store, &session.actor, &case_id, Action::EraseCase).await?;
+    let case = session.store.case(&case_id, &session.actor).await?;
     Ok(ErasePage { layout: session.layout, case_id: case_id.to_string(), count: case.contact_count })
 }
 
@@ -374,7 +396,7 @@ async fn erase_case(
     CasePath(case_id): CasePath,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, HttpError> {
-    match state.store().erase_case(&case_id, &session.actor).await? {
+    match session.store.erase_case(&case_id, &session.actor).await? {
         0 => Err(Error::case_not_found(&case_id).into()),
         _ => Ok(flash::redirect("/", Flash::Erased, &state)),
     }

@@ -13,14 +13,17 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use renraku_core::{ContactQuery, ContactRef, Error, PageLimit, PageRequest, PersonRecord};
+use renraku_core::access::Action;
+use renraku_core::{
+    CaseId, ContactQuery, ContactRef, ContactRepository as _, Error, PageLimit, PageRequest, PersonRecord,
+};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::access::require;
 use crate::auth::Session;
 use crate::csrf::CsrfForm;
 use crate::error::HttpError;
@@ -125,8 +128,9 @@ impl PersonPage {
     }
 }
 
-async fn search_page(session: Session) -> PersonPage {
-    PersonPage::new(session.layout, Kind::Phone, String::new())
+async fn search_page(session: Session) -> Result<PersonPage, HttpError> {
+    require(&session.store, &session.actor, &CaseId::across_cases(), Action::Search).await?;
+    Ok(PersonPage::new(session.layout, Kind::Phone, String::new()))
 }
 
 /// The kind and text of a search form, or the page that says what is wrong with it.
@@ -151,11 +155,7 @@ fn invalid(mut page: PersonPage, errors: &renraku_core::ValidationErrors) -> Res
 }
 
 /// `POST /people`: the matches, grouped by case.
-async fn search(
-    State(state): State<AppState>,
-    session: Session,
-    CsrfForm(form): CsrfForm<SearchForm>,
-) -> Result<Response, HttpError> {
+async fn search(session: Session, CsrfForm(form): CsrfForm<SearchForm>) -> Result<Response, HttpError> {
     let (kind, q) = match checked(form, session.layout.clone()) {
         Ok(checked) => checked,
         Err(page) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, *page).into_response()),
@@ -164,7 +164,7 @@ async fn search(
     let mut contacts = Vec::new();
     let mut request = PageRequest::first(PageLimit::MAX);
     loop {
-        let found = match state.store().find(kind.query(&page.q), request, &session.actor).await {
+        let found = match session.store.find(kind.query(&page.q), request, &session.actor).await {
             Ok(found) => found,
             Err(Error::Validation(errors)) => return Ok(invalid(page, &errors)),
             Err(err) => return Err(err.into()),
@@ -196,11 +196,7 @@ async fn search(
 }
 
 /// `POST /people/export`: every match with its audit trail, as JSON.
-async fn export(
-    State(state): State<AppState>,
-    session: Session,
-    CsrfForm(form): CsrfForm<SearchForm>,
-) -> Result<Response, HttpError> {
+async fn export(session: Session, CsrfForm(form): CsrfForm<SearchForm>) -> Result<Response, HttpError> {
     let (kind, q) = match checked(form, session.layout.clone()) {
         Ok(checked) => checked,
         Err(page) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, *page).into_response()),
@@ -208,7 +204,7 @@ async fn export(
     let mut records: Vec<PersonRecord> = Vec::new();
     let mut request = PageRequest::first(PageLimit::MAX);
     loop {
-        let page = match state.store().export_person(kind.query(&q), request, &session.actor).await {
+        let page = match session.store.export_person(kind.query(&q), request, &session.actor).await {
             Ok(page) => page,
             Err(Error::Validation(errors)) => {
                 return Ok(invalid(PersonPage::new(session.layout, kind, q), &errors));
@@ -255,10 +251,11 @@ pub(crate) struct ConfirmPage {
 /// `POST /people/erase`: fields `kind`, `q`, `contact` (one per selected contact, `case/id`)
 /// and, on the confirmation page, `confirm`.
 async fn erase(
-    State(state): State<AppState>,
     session: Session,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
+    // The confirmation page, too, is only for those who may erase.
+    require(&session.store, &session.actor, &CaseId::across_cases(), Action::ErasePerson).await?;
     let mut selection = Vec::new();
     let (mut kind, mut q, mut confirmed) = (Kind::Phone, String::new(), false);
     for (name, value) in fields {
@@ -292,13 +289,13 @@ async fn erase(
         ConfirmPage { layout: session.layout, kind: kind.as_str(), q, matches: Vec::new(), erased: None };
     if confirmed {
         let cases = selection.iter().map(|r| &r.case_id).collect::<std::collections::BTreeSet<_>>().len();
-        let erased = state.store().erase_person(selection, &session.actor).await?;
+        let erased = session.store.erase_person(selection, &session.actor).await?;
         tracing::info!(erased, cases, "person erased across cases");
         page.erased = Some(erased);
         return Ok(page.into_response());
     }
     for reference in selection {
-        match state.store().get(&reference.case_id, reference.id, &session.actor).await {
+        match session.store.get(&reference.case_id, reference.id, &session.actor).await {
             Ok(contact) => page.matches.push(Match {
                 row: ContactRow::new(&contact),
                 reference: format!("{}/{}", reference.case_id, reference.id),

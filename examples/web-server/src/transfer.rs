@@ -18,9 +18,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt as _;
-use renraku_core::{Actor, CaseId, Contact, ContactField, Error, NewContact, PageLimit, PageRequest};
+use renraku_core::access::Action;
+use renraku_core::{
+    Actor, CaseId, Contact, ContactField, ContactRepository as _, Error, NewContact, PageLimit, PageRequest,
+};
 
 use crate::AppState;
+use crate::access::{Guarded, require};
 use crate::auth::Session;
 use crate::error::HttpError;
 use crate::extract::CasePath;
@@ -91,7 +95,7 @@ fn csv_chunk(contacts: &[Contact], header: bool) -> Result<Bytes, csv::Error> {
 
 /// Where the export stands between two chunks of the body.
 struct Export {
-    state: AppState,
+    store: Guarded,
     case_id: CaseId,
     actor: Actor,
     next: Option<PageRequest>,
@@ -101,7 +105,7 @@ struct Export {
 async fn next_chunk(export: Option<Export>) -> Option<(Result<Bytes, std::io::Error>, Option<Export>)> {
     let mut export = export?;
     let request = export.next?;
-    let page = match export.state.store().list(&export.case_id, request, &export.actor).await {
+    let page = match export.store.list(&export.case_id, request, &export.actor).await {
         Ok(page) => page,
         Err(err) => {
             // The response has begun: all that is left is to cut it off, which the client
@@ -122,18 +126,19 @@ async fn next_chunk(export: Option<Export>) -> Option<(Result<Bytes, std::io::Er
 
 /// `GET /cases/{case_id}/contacts.csv`. The first page is read before the answer starts, so
 /// that a store that is down still answers with an error page; the rest streams.
-async fn export(
-    State(state): State<AppState>,
-    session: Session,
-    CasePath(case_id): CasePath,
-) -> Result<Response, HttpError> {
+async fn export(session: Session, CasePath(case_id): CasePath) -> Result<Response, HttpError> {
     let first = PageRequest::first(EXPORT_PAGE);
-    let page = state.store().list(&case_id, first, &session.actor).await?;
+    let page = session.store.list(&case_id, first, &session.actor).await?;
     let head = csv_chunk(&page.items, true).map_err(|err| {
         tracing::error!(error = %err, "a CSV row could not be written");
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "The export could not be written.")
     })?;
-    let rest = Export { next: first.next(&page), state, case_id: case_id.clone(), actor: session.actor };
+    let rest = Export {
+        next: first.next(&page),
+        store: session.store,
+        case_id: case_id.clone(),
+        actor: session.actor,
+    };
     let body = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(head)))
         .chain(futures_util::stream::unfold(Some(rest), next_chunk));
     let disposition = format!("attachment; filename=\"case-{case_id}-contacts.csv\"");
@@ -306,8 +311,9 @@ impl ImportPage {
     }
 }
 
-async fn import_page(session: Session, CasePath(case_id): CasePath) -> ImportPage {
-    ImportPage::new(session.layout, &case_id)
+async fn import_page(session: Session, CasePath(case_id): CasePath) -> Result<ImportPage, HttpError> {
+    require(&session.store, &session.actor, &case_id, Action::Create).await?;
+    Ok(ImportPage::new(session.layout, &case_id))
 }
 
 /// The token and the file of the import form.
@@ -364,7 +370,7 @@ async fn import(
         }
     };
     let (lines, inputs): (Vec<u64>, Vec<NewContact>) = rows.into_iter().unzip();
-    match state.store().create_many(&case_id, inputs, &session.actor).await {
+    match session.store.create_many(&case_id, inputs, &session.actor).await {
         Ok(created) => {
             tracing::info!(imported = created.len(), "CSV import");
             // A redirect: reloading the next page must not import the file again.

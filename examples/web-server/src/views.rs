@@ -8,9 +8,10 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use renraku_core::{Actor, AuditEvent, CaseId, Contact, ContactField, Cursor, FieldKind, ValidationErrors};
+use renraku_core::{AuditEvent, CaseId, Contact, ContactField, Cursor, FieldKind, ValidationErrors};
 
 use crate::AppState;
+use crate::access::{May, Principal};
 use crate::csrf::CsrfToken;
 use crate::flash::IncomingFlash;
 use crate::forms::ContactForm;
@@ -23,15 +24,32 @@ pub(crate) struct Layout {
     pub(crate) flash: Option<&'static str>,
     pub(crate) user: Option<String>,
     pub(crate) auth_disabled: bool,
+    /// Which buttons and links the user's roles allow.
+    pub(crate) may: May,
+    /// The user's roles, by name.
+    pub(crate) roles: Vec<&'static str>,
+    /// The cases the user's token is restricted to; `None`: every case.
+    pub(crate) cases: Option<Vec<String>>,
 }
 
 impl Layout {
-    pub(crate) fn from_parts(parts: &Parts, state: &AppState, actor: Option<&Actor>) -> Self {
+    pub(crate) fn from_parts(parts: &Parts, state: &AppState, principal: Option<&Principal>) -> Self {
         Self {
             csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
             flash: parts.extensions.get::<IncomingFlash>().and_then(|f| f.0).map(|f| f.message()),
-            user: actor.map(ToString::to_string),
             auth_disabled: state.auth().is_disabled(),
+            ..Self::of_principal(principal)
+        }
+    }
+
+    /// The parts of the layout that come from the user.
+    fn of_principal(principal: Option<&Principal>) -> Self {
+        Self {
+            user: principal.map(|p| p.actor.to_string()),
+            may: principal.map(Principal::may).unwrap_or_default(),
+            roles: principal.map(Principal::role_names).unwrap_or_default(),
+            cases: principal.and_then(Principal::case_names),
+            ..Self::default()
         }
     }
 
@@ -42,8 +60,8 @@ impl Layout {
         Self {
             csrf: crate::csrf::form_token(headers, state).unwrap_or_default(),
             flash: None,
-            user: user.as_ref().map(ToString::to_string),
             auth_disabled: state.auth().is_disabled(),
+            ..Self::of_principal(user.as_ref())
         }
     }
 
@@ -419,6 +437,8 @@ pub(crate) struct DeletePage {
 pub(crate) struct AuditPage {
     pub(crate) layout: Layout,
     pub(crate) case_id: String,
+    /// The trail of what was done across cases (searches), not of one case.
+    pub(crate) across: bool,
     pub(crate) rows: Vec<AuditRow>,
     pub(crate) pager: Pager,
     /// The time zone of the times shown.

@@ -1,7 +1,8 @@
 //! End to end in a real browser: headless Chromium driven over WebDriver (chromedriver)
 //! signs in through the sign-in page, then creates, shows, edits, runs into a conflicting
 //! edit, saves over it knowingly, deletes a contact and erases the case, by typing,
-//! clicking and pressing keys.
+//! clicking and pressing keys. Then a user who may read but not edit signs in: the pages
+//! offer no edit or delete button, and a POST sent anyway answers 403.
 //!
 //! Every page state on the way is checked at desktop width (1280×900) and at phone width
 //! (390×844, emulated as a phone through the DevTools protocol, so that a page wider than
@@ -35,7 +36,7 @@ use hyper_util::rt::TokioExecutor;
 use renraku_web::{AppState, Auth, JwtVerifier};
 use serde_json::{Value, json};
 
-use common::{ISSUER, PUBLIC_KEY, store_under_test, token};
+use common::{ISSUER, PRIVATE_KEY, PUBLIC_KEY, claims, sign, store_under_test, token};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "chromedriver";
@@ -606,10 +607,94 @@ async fn walk(client: Client, base: String) -> Result<Checker, CmdError> {
     checker.check(&client, "home page after erasing", None).await?;
     let deleted = screenshot(&client, "web-deleted.png").await?;
 
+    read_only_walk(&client, &base, &mut checker).await?;
+
     // No script ever reached the browser.
     assert!(!client.source().await?.contains("<script"));
     eprintln!("screenshot: {}", deleted.display());
     Ok(checker)
+}
+
+/// A user whose token grants only `reader`: sees the case and its contact, with no button
+/// to add, edit, delete or erase, and a POST sent anyway (with the page's CSRF token) is a
+/// 403 that changes nothing.
+async fn read_only_walk(client: &Client, base: &str, checker: &mut Checker) -> Result<(), CmdError> {
+    let case = format!("reader-{}", renraku_core::ContactId::new().to_string().split('-').next().unwrap());
+    let (status, created) =
+        api(base, Method::POST, &format!("/cases/{case}/contacts"), Some(json!({ "first_name": "Grace" })))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let contact_path = format!("/cases/{case}/contacts/{}", created["id"].as_str().unwrap());
+
+    // Sign out, and in again as the reader.
+    client.find(Locator::Css("header form button")).await?.click().await?;
+    // (The page before had a flash too: wait for this one.)
+    client.wait().for_element(Locator::XPath("//p[@class='flash' and .='Signed out.']")).await?;
+    client.goto(&format!("{base}/session?next=/cases/{case}")).await?;
+    let mut reader = claims(json!("reader-3"));
+    reader["roles"] = json!(["reader"]);
+    fill(client, "token", &sign(&reader, PRIVATE_KEY)).await?;
+    submit(client).await?;
+    client.wait().for_element(Locator::XPath("//p[@class='flash' and .='Signed in.']")).await?;
+    assert_eq!(client.current_url().await?.path(), format!("/cases/{case}"));
+    let actions = client.find(Locator::Css("main .actions")).await?.text().await?;
+    assert_eq!(actions.trim(), "Export CSV", "a reader may only read (and so export) the case");
+    checker.check(client, "case page, read only", None).await?;
+    client.find(Locator::LinkText("Grace")).await?.click().await?;
+    client.wait().for_element(Locator::Css("main h1")).await?;
+    assert_eq!(client.current_url().await?.path(), contact_path);
+    for button in ["Edit", "Delete"] {
+        assert!(
+            client.find_all(Locator::LinkText(button)).await?.is_empty(),
+            "no {button} button for a reader"
+        );
+    }
+    checker.check(client, "contact page, read only", None).await?;
+
+    // A POST anyway, as a crafted form would send it (the page's CSRF token, this origin):
+    // the policy refuses it. (The CSP allows no fetch, so a form is built and submitted.)
+    let post = r"
+        const [path, fields] = arguments;
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = path;
+        fields.csrf_token = document.querySelector('input[name=csrf_token]').value;
+        for (const [name, value] of Object.entries(fields)) {
+            const input = document.createElement('input');
+            input.type = 'hidden';
+            input.name = name;
+            input.value = value;
+            form.append(input);
+        }
+        document.body.append(form);
+        form.submit();";
+    for (path, fields) in [
+        (format!("{contact_path}/delete"), json!({ "version": "1" })),
+        (contact_path.clone(), json!({ "first_name": "Changed", "version": "1" })),
+    ] {
+        client.goto(&format!("{base}{contact_path}")).await?;
+        client.execute(post, vec![json!(path), fields]).await?;
+        // The 403 page replaces the contact page (whose URL may be the same).
+        client.wait().for_element(Locator::XPath("//main[contains(., 'You may not')]")).await?;
+        assert_eq!(client.current_url().await?.path(), path);
+        let status = client
+            .execute("return performance.getEntriesByType('navigation')[0].responseStatus", vec![])
+            .await?;
+        assert_eq!(status, 403, "POST {path}");
+        let text = main_text(client).await?;
+        assert!(text.contains("You may not"), "POST {path}: {text}");
+    }
+    checker.check(client, "403 page", None).await?;
+    let (status, stored) =
+        api(base, Method::GET, &format!("/cases/{case}/contacts/{}", created["id"].as_str().unwrap()), None)
+            .await;
+    assert_eq!((status, stored), (StatusCode::OK, created), "the denied POSTs changed nothing");
+
+    // The session page says what the reader may do.
+    client.goto(&format!("{base}/session")).await?;
+    assert!(main_text(client).await?.contains("Your roles: reader."));
+    checker.check(client, "session page with roles", None).await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

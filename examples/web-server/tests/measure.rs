@@ -7,7 +7,9 @@
 //!
 //! - the server's peak memory (VmHWM) before and after a CSV export of 100,000 contacts,
 //!   which streams and so must not grow with the size of the file;
-//! - the time of one CSV import of 10,000 contacts, on memory and on PostgreSQL.
+//! - the time of one CSV import of 10,000 contacts, on memory and on PostgreSQL;
+//! - what read audit costs a `GET` of one contact over HTTP (the policy on both sides),
+//!   off and on in turns, on memory and on PostgreSQL.
 //!
 //! The normal suite tests the same behaviours with smaller data (tests/http/transfer.rs).
 
@@ -188,5 +190,87 @@ async fn import_time_at_10k_contacts() {
         assert_eq!(erased.status, StatusCode::SEE_OTHER, "{}", erased.body);
         server.process.signal("TERM");
         assert!(server.process.wait().success());
+    }
+}
+
+/// The mean time of `count` sequential `GET`s of one contact (JSON API) from `server`.
+async fn gets(http: &Http, server: &Server, path: &str, count: u32) -> Duration {
+    let url = format!("{}{path}", server.base);
+    let started = Instant::now();
+    for _ in 0..count {
+        let reply = http.get(&url, &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    started.elapsed() / count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: 6,000 requests on each store"]
+async fn read_audit_cost_of_a_get() {
+    const ROUNDS: usize = 5;
+    const PER_ROUND: u32 = 600;
+    for (store, env) in [("memory", vec![]), ("postgres", vec![("DATABASE_URL", database())])] {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut servers = Vec::new();
+        for read_audit in ["false", "true"] {
+            let mut all = env.clone();
+            all.push(("RENRAKU_READ_AUDIT", read_audit));
+            servers.push(start(&all).await);
+        }
+        let http = Http::new();
+        // A case each: on PostgreSQL both servers share the database.
+        let cases = ["off", "on"].map(|flag| format!("measure-read-audit-{flag}-{}", std::process::id()));
+        let mut paths = Vec::new();
+        for (server, case) in servers.iter().zip(&cases) {
+            let headers = [("content-type", "application/json")];
+            let url = format!("{}/api/cases/{case}/contacts", server.base);
+            let created = http.send(Method::POST, &url, &headers, r#"{"first_name":"Ada"}"#).await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+            let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"].clone();
+            paths.push(format!("/api/cases/{case}/contacts/{}", id.as_str().unwrap()));
+        }
+        // Off and on take turns, so that both see the same machine.
+        let mut means = [Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            for (index, server) in servers.iter().enumerate() {
+                means[index].push(gets(&http, server, &paths[index], PER_ROUND).await);
+            }
+        }
+        let median = |times: &mut Vec<Duration>| {
+            times.sort();
+            times[times.len() / 2]
+        };
+        let (off, on) = (median(&mut means[0]), median(&mut means[1]));
+        eprintln!(
+            "{store}: GET of a contact over HTTP, median of {ROUNDS} rounds of {PER_ROUND}: read audit off \
+             {:.0} µs, on {:.0} µs ({:+.0} µs)",
+            off.as_secs_f64() * 1e6,
+            on.as_secs_f64() * 1e6,
+            (on.as_secs_f64() - off.as_secs_f64()) * 1e6
+        );
+        // The flag reached the store: only the server with read audit on recorded the reads.
+        let mut recorded = Vec::new();
+        for (server, case) in servers.iter().zip(&cases) {
+            let trail = http.get(&format!("{}/api/cases/{case}/audit", server.base), &[]).await;
+            assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
+            let trail: serde_json::Value = serde_json::from_str(&trail.body).unwrap();
+            recorded.push(
+                trail["items"].as_array().unwrap().iter().map(|e| e["action"].clone()).collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(recorded[0], ["created"]);
+        assert_eq!(recorded[1][..2], ["created", "viewed"]);
+        for (server, case) in servers.iter().zip(&cases) {
+            let body = format!("csrf_token={}", server.token);
+            let headers =
+                [("content-type", "application/x-www-form-urlencoded"), ("cookie", server.cookie.as_str())];
+            let url = format!("{}/cases/{case}/erase", server.base);
+            let erased = http.send(Method::POST, &url, &headers, &body).await;
+            assert_eq!(erased.status, StatusCode::SEE_OTHER, "{}", erased.body);
+        }
+        for mut server in servers {
+            server.process.signal("TERM");
+            assert!(server.process.wait().success());
+        }
     }
 }

@@ -90,6 +90,17 @@ pub async fn store_under_test() -> Arc<dyn ContactRepository> {
     }
 }
 
+/// [`store_under_test`] with the backend's read audit on: reads are recorded too.
+pub async fn store_with_read_audit() -> Arc<dyn ContactRepository> {
+    let rules = Rules::default().with_default_region("DE".parse().unwrap());
+    match STORE.try_with(|store| *store).unwrap_or(Store::Memory) {
+        Store::Memory => Arc::new(MemoryContactRepository::with_rules(rules).with_read_audit(true)),
+        Store::Postgres => {
+            Arc::new(renraku_postgres::testkit::fresh_repository_with(rules, |b| b.read_audit(true)).await)
+        }
+    }
+}
+
 /// The app every HTTP test drives: the real router on [`store_under_test`], with JWT
 /// authentication by the test key, and a client that sends a valid bearer token.
 pub async fn app_under_test() -> TestApp {

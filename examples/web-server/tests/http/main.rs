@@ -11,6 +11,7 @@ mod auth;
 mod pages;
 mod person;
 mod retention;
+mod roles;
 mod safety;
 mod transfer;
 mod usability;
