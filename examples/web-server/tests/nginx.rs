@@ -7,17 +7,16 @@
 //! certificate made here by `openssl`, the access log): every directive of it runs. It
 //! needs `nginx`, `curl` and `openssl` (`scripts/install-deps.sh`), and fails without them.
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_renraku-web");
 const CONFIG: &str = include_str!("../deploy/nginx.conf");
 const HOST: &str = "renraku.example.org";
 
@@ -53,43 +52,16 @@ impl Drop for Running {
 }
 
 /// Starts the binary on a free port and returns it with the port.
-fn start_renraku_web() -> (Running, u16, mpsc::Receiver<String>) {
+fn start_renraku_web() -> (binary::Process, u16) {
     let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/test-public.pem");
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("RUST_LOG", "info")
-        .env("RENRAKU_LISTEN", "127.0.0.1:0")
-        .env("RENRAKU_JWT_PUBLIC_KEY", key)
-        .env("RENRAKU_SECURE_COOKIES", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the renraku-web binary starts");
-    let (send, lines) = mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let send = send.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-    }
-    let running = Running(child);
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        let Ok(line) = lines.recv_timeout(left) else { break };
-        if let Some(at) = line.find("listening on http://127.0.0.1:") {
-            let rest = &line[at + "listening on http://127.0.0.1:".len()..];
-            let port = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
-            return (running, port, lines);
-        }
-        seen.push(line);
-    }
-    panic!("renraku-web did not start:\n{}", seen.join("\n"));
+    let mut app = binary::Process::start(&[
+        ("RENRAKU_LISTEN", "127.0.0.1:0"),
+        ("RENRAKU_JWT_PUBLIC_KEY", key),
+        ("RENRAKU_SECURE_COOKIES", "true"),
+    ]);
+    let base = app.base_url();
+    let port = base.rsplit(':').next().and_then(|port| port.parse().ok()).expect("a port in the URL");
+    (app, port)
 }
 
 /// A program the test needs: on `PATH`, or in `/usr/sbin` (nginx, for users without it on
@@ -233,7 +205,7 @@ fn nginx_with_the_readme_config_in_front_of_the_binary() {
     );
     run(Command::new(openssl).current_dir(d).args(certificate.split_whitespace()));
 
-    let (mut app, app_port, app_log) = start_renraku_web();
+    let (mut app, app_port) = start_renraku_web();
     let (http, https) = (free_port(), free_port());
     std::fs::write(d.join("renraku.conf"), configuration(d, http, https, app_port)).unwrap();
     std::fs::write(d.join("nginx.conf"), main_configuration(d)).unwrap();
@@ -355,9 +327,9 @@ fn nginx_with_the_readme_config_in_front_of_the_binary() {
     // SIGTERM: the server stops gracefully, and every request but the oversized one reached it.
     let nginx_exit = proxy.terminate().expect("nginx stops on SIGTERM");
     assert!(nginx_exit.success(), "nginx: {nginx_exit:?}");
-    let exit = app.terminate().expect("renraku-web stops on SIGTERM");
-    let app_log: Vec<String> = app_log.iter().collect();
-    assert!(exit.success(), "{exit:?}:\n{}", app_log.join("\n"));
-    let requests = app_log.iter().filter(|line| line.contains("status=")).count();
-    assert_eq!(requests, 8, "{}", app_log.join("\n"));
+    app.signal("TERM");
+    let exit = app.wait();
+    assert!(exit.success(), "{exit:?}:\n{}", app.output());
+    let requests = app.output().lines().filter(|line| line.contains("status=")).count();
+    assert_eq!(requests, 8, "{}", app.output());
 }
