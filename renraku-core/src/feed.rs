@@ -1,10 +1,9 @@
 //! The change feed: every [`AuditEvent`] of a repository, across cases, in a stable order,
 //! for hosts that forward changes elsewhere. [`FeedCursor`] in, [`FeedPage`] out.
 //!
-//! A follower reads [`ContactRepository::feed`](crate::ContactRepository::feed) from the
-//! position it stored, delivers the events, stores [`FeedPage::next`], and waits with
-//! [`ContactRepository::wait_for_events`](crate::ContactRepository::wait_for_events) when
-//! it has caught up. [`follow`] is that loop, for hosts that want it done for them.
+//! A follower reads [`ContactRepository::feed`] from the position it stored, delivers the
+//! events, stores [`FeedPage::next`], and waits with [`ContactRepository::wait_for_events`]
+//! when it has caught up. [`follow`] is that loop, for hosts that want it done for them.
 //!
 //! # The contract
 //!
