@@ -218,7 +218,16 @@ fn check_query(rules: &Rules, text: &str, contact: Option<&Contact>) {
                     SearchKey::Email(k) => ContactQuery::Email(k.clone()),
                     SearchKey::NamePrefix(k) => ContactQuery::NamePrefix(k.clone()),
                 };
-                assert_eq!(rules.check_query(again).as_ref().ok(), Some(&key), "a key checked again changes");
+                // Checking a key again gives the same key, or refuses it for one reason only:
+                // folding can add a mark (`İ` is `i` and U+0307), one more than a character
+                // may carry (`a_value_whose_key_has_one_mark_more_still_finds_itself`).
+                match rules.check_query(again) {
+                    Ok(same) => assert_eq!(same, key, "a key checked again changes"),
+                    Err(err) => {
+                        let errors = err.validation_errors().expect("a validation error");
+                        assert!(errors.iter().all(|e| e.code == "too_many_marks"), "a key refused: {errors:?}");
+                    }
+                }
                 let debug = format!("{key:?}");
                 assert!(
                     ["Phone", "Email", "NamePrefix"].map(|k| format!("{k}([redacted])")).contains(&debug)
