@@ -143,11 +143,12 @@ fn a_long_valid_number_reads_back() {
 }
 
 /// Found by the `new_contact` target in a 10-minute run: `İ` folds to `i` and U+0307, one
-/// combining mark more, so the key of a value with `İ` and the most marks a character may
-/// carry has one mark too many to be checked again as a query. Keys are compared, never
-/// entered, so that is allowed; what must hold is that the value finds itself.
+/// combining mark and one character more (and `ß` to `ss`), so the key of a value with `İ`
+/// and the most marks a character may carry, or of a query of the most characters, cannot be
+/// checked again as a query. Keys are compared, never entered, so that is allowed; what must
+/// hold is that the value finds itself.
 #[test]
-fn a_value_whose_key_has_one_mark_more_still_finds_itself() {
+fn a_key_may_be_longer_than_its_query_and_still_finds_its_value() {
     let rules = Rules::default();
     let name = "Aİ\u{301}\u{301}\u{301}\u{301}";
     let stored = contact(name);
@@ -168,4 +169,15 @@ fn a_value_whose_key_has_one_mark_more_still_finds_itself() {
         .contact;
     assert!(key.matches(&stored), "the address finds itself");
     assert!(rules.check_query(ContactQuery::Email(key.as_str().to_owned())).is_err());
+
+    // A name prefix of the most characters a query may have, with an `İ`: the key is longer.
+    let rules = Rules::default();
+    let name = format!("İ{}", "a".repeat(99));
+    let stored = contact(&name);
+    let key = rules.check_query(ContactQuery::NamePrefix(name.clone())).expect("100 characters");
+    assert!(key.matches(&stored), "the name finds itself");
+    assert_eq!(key.as_str().chars().count(), 101);
+    let again = rules.check_query(ContactQuery::NamePrefix(key.as_str().to_owned()));
+    let errors = again.expect_err("101 characters").validation_errors().unwrap().clone();
+    assert_eq!(errors.iter().map(|e| e.code).collect::<Vec<_>>(), ["too_long"]);
 }
