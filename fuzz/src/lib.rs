@@ -257,21 +257,38 @@ pub fn renderings(err: &renraku_core::Error) -> [String; 4] {
     ]
 }
 
+/// How many messages one field and code may have (renraku's have at most three).
+pub const MESSAGES_PER_CODE: usize = 8;
+
 /// Checks that an error shows none of `values` in any rendering.
 ///
-/// A validation error's renderings must be a function of its fields and codes alone: the
-/// first renderings seen for each list of (index, field, code) are kept, and every later
-/// error with the same list must render the same, whatever the input was. (A check for the
-/// values' text in the rendering would be gamed: libFuzzer learns the messages from that very
-/// comparison and feeds them back as input.) Other errors are checked by [`assert_hides`].
+/// A validation error's renderings come from a few fixed messages for each field and code
+/// (numbers in them, the limits, compared as `#`): the distinct renderings seen for each list
+/// of (index, field, code) are kept, and there may be at most [`MESSAGES_PER_CODE`] of them,
+/// whatever the inputs were; a value in a message would make a new one for every input. (A
+/// search of the renderings for the values' text would be gamed: libFuzzer learns the
+/// messages from that very comparison and feeds them back as input.) Other errors are checked
+/// by [`assert_hides`].
 ///
 /// # Panics
 /// If it does.
 pub fn assert_error_hides(err: &renraku_core::Error, values: &[&str]) {
     type Shape = Vec<(Option<usize>, &'static str, &'static str)>;
-    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Shape, [String; 4]>>> =
-        std::sync::LazyLock::new(Default::default);
+    type Seen = std::collections::HashMap<Shape, std::collections::HashSet<[String; 4]>>;
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<Seen>> = std::sync::LazyLock::new(Default::default);
     let renderings = renderings(err);
+    // A query's limit depends on its kind (32, 254, 100), which its field (`query`) does not say.
+    let shape_of = |text: &String| {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if !c.is_ascii_digit() {
+                out.push(c);
+            } else if !out.ends_with('#') {
+                out.push('#');
+            }
+        }
+        out
+    };
     let Some(errors) = err.validation_errors() else {
         for rendering in &renderings {
             assert_hides(rendering, values.iter().copied());
@@ -283,8 +300,13 @@ pub fn assert_error_hides(err: &renraku_core::Error, values: &[&str]) {
     }
     let shape: Shape = errors.iter().map(|e| (e.index, e.field, e.code)).collect();
     let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let first = seen.entry(shape).or_insert_with(|| renderings.clone());
-    assert_eq!(*first, renderings, "an error renders differently for another input: a value is in it");
+    let renderings = renderings.each_ref().map(shape_of);
+    let kinds = seen.entry(shape).or_default();
+    kinds.insert(renderings);
+    assert!(
+        kinds.len() <= MESSAGES_PER_CODE,
+        "a field and code rendered in many ways, a value in them: {kinds:#?}"
+    );
 }
 
 /// The search keys of a stored contact, compared only by their names and email.
