@@ -324,3 +324,22 @@ pub fn queries(value: &str) -> [ContactQuery; 3] {
         ContactQuery::NamePrefix(value.to_owned()),
     ]
 }
+
+/// Checks that `contact`'s `Debug` (plain and pretty) is that of a twin whose values are
+/// all `x`: it shows no value.
+///
+/// # Panics
+/// If it shows one.
+pub fn assert_debug_hides_contact(contact: &renraku_core::Contact) {
+    let twin = renraku_core::Contact::from_stored(
+        contact.id,
+        contact.case_id.clone(),
+        renraku_core::ContactField::ALL.map(|f| contact.field(f).map(|_| "x".to_owned())),
+        contact.phone_e164.as_ref().map(|_| "+1".to_owned()),
+        contact.version,
+        (contact.created_at, contact.updated_at),
+        (contact.created_by.clone(), contact.updated_by.clone()),
+    );
+    assert_eq!(format!("{contact:?}"), format!("{twin:?}"), "Contact's Debug shows a value");
+    assert_eq!(format!("{contact:#?}"), format!("{twin:#?}"));
+}
