@@ -15,8 +15,8 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use renraku_core::validation::{code, max_chars, normalize, normalize_field};
 use renraku_core::{
-    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, Error, FieldPatch, NewContact, Rules,
-    SearchKey, plan,
+    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, Error, FieldKind, FieldPatch,
+    NewContact, Rules, SearchKey, plan,
 };
 use unicode_normalization::{UnicodeNormalization, is_nfc};
 
@@ -241,13 +241,15 @@ fn likely_valid(field: ContactField) -> BoxedStrategy<String> {
         ]
         .boxed()
     };
-    match field {
-        ContactField::Title => string_of(printable(), 1..=52),
-        ContactField::FirstName | ContactField::LastName => string_of(name_char(), 1..=102),
-        ContactField::Phone => phone_like(),
-        ContactField::Email => email_like(),
-        ContactField::Address => string_of(printable(), 1..=502),
-        ContactField::Relationship => string_of(printable(), 1..=102),
+    // By kind, from the field table (up to two characters over each field's limit), so that
+    // a new field is generated without a line here.
+    let longest = field.max_chars() + 2;
+    match field.kind() {
+        FieldKind::Name => string_of(name_char(), 1..=longest),
+        FieldKind::Phone => phone_like(),
+        FieldKind::Email => email_like(),
+        // Text, multi-line text, and any kind to come.
+        _ => string_of(printable(), 1..=longest),
     }
 }
 
@@ -340,15 +342,9 @@ fn actor() -> Actor {
 
 /// A contact with every field set, to apply arbitrary patches to.
 fn baseline() -> Contact {
-    let input = NewContact {
-        title: Some("Dr.".into()),
-        first_name: Some("Zoë-Marie".into()),
-        last_name: Some("O'Brien".into()),
-        phone: Some("+49 30 1234567".into()),
-        email: Some("zoe@example.org".into()),
-        address: Some("Hauptstraße 1, 10115 Berlin".into()),
-        relationship: Some("household".into()),
-    };
+    let input = ContactField::ALL
+        .into_iter()
+        .fold(NewContact::default(), |input, field| input.with(field, field.example()));
     plan::create(&Rules::default(), &case(), input, &actor()).unwrap().contact
 }
 
