@@ -46,15 +46,14 @@ const LAST: [&str; 8] =
 /// A realistic contact: every field set, a phone shared by two contacts in 100,000.
 #[must_use]
 pub fn contact(i: usize) -> NewContact {
-    NewContact {
-        title: Some(if i.is_multiple_of(2) { "Frau" } else { "Herr" }.into()),
-        first_name: Some(FIRST[i % FIRST.len()].into()),
-        last_name: Some(LAST[(i / FIRST.len()) % LAST.len()].into()),
-        phone: Some(phone(i)),
-        email: Some(format!("person{i}@example.org")),
-        address: Some(format!("Hauptstraße {}, 10115 Berlin", i % 200 + 1)),
-        relationship: Some("household".into()),
-    }
+    NewContact::default()
+        .with(ContactField::Title, if i.is_multiple_of(2) { "Frau" } else { "Herr" })
+        .with(ContactField::FirstName, FIRST[i % FIRST.len()])
+        .with(ContactField::LastName, LAST[(i / FIRST.len()) % LAST.len()])
+        .with(ContactField::Phone, phone(i))
+        .with(ContactField::Email, format!("person{i}@example.org"))
+        .with(ContactField::Address, format!("Hauptstraße {}, 10115 Berlin", i % 200 + 1))
+        .with(ContactField::Relationship, "household")
 }
 
 /// The phone number of contact `i`, as a user would type it.

@@ -55,15 +55,14 @@ struct Input {
 }
 
 fn full() -> NewContact {
-    NewContact {
-        title: Some("Dr.".into()),
-        first_name: Some("Zoë-Marie".into()),
-        last_name: Some("O'Brien".into()),
-        phone: Some("+49 30 1234567".into()),
-        email: Some("zoe@example.org".into()),
-        address: Some("Hauptstraße 1\n10115 Berlin".into()),
-        relationship: Some("household".into()),
-    }
+    NewContact::default()
+        .with(ContactField::Title, "Dr.")
+        .with(ContactField::FirstName, "Zoë-Marie")
+        .with(ContactField::LastName, "O'Brien")
+        .with(ContactField::Phone, "+49 30 1234567")
+        .with(ContactField::Email, "zoe@example.org")
+        .with(ContactField::Address, "Hauptstraße 1\n10115 Berlin")
+        .with(ContactField::Relationship, "household")
 }
 
 fuzz_target!(|input: Input| {
