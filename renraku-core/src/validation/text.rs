@@ -63,10 +63,7 @@ fn fold_spaces(value: &str) -> String {
 /// NFC, without the work of composing when a quick check already knows the text is NFC
 /// (nearly all input is).
 pub(crate) fn nfc(text: &str) -> String {
-    match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => text.to_owned(),
-        _ => text.nfc().collect(),
-    }
+    nfc_owned(text.to_owned())
 }
 
 /// [`nfc`] of a string already owned, kept as it is when it is NFC.
