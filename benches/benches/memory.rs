@@ -13,10 +13,12 @@ use std::hint::black_box;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use renraku_benches::{Comparison, actor, alternating_patch, case, contact, criterion, phone, report, rules};
+use renraku_benches::{
+    Comparison, actor, alternating_patch, bench_concurrently, case, concurrency_report, concurrently,
+    contact, criterion, phone, report, rules,
+};
 use renraku_core::access::{AllowAll, PolicyRepository, Role, RoleBasedPolicy};
 use renraku_core::plan;
 use renraku_core::{
@@ -262,64 +264,6 @@ fn bench_reads(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async { audited.get(big_case, audited_id, &reader).await.expect("get") })
     });
     group.finish();
-
-    // Scaling: the same gets from one thread, then from two at once.
-    let mut group = c.benchmark_group("memory-get_threads");
-    for threads in [1, 2] {
-        group.bench_function(format!("renraku-{threads}"), |b| {
-            b.iter_custom(|iters| {
-                spread(threads, iters, || {
-                    let (repo, big_case) = (repo.clone(), big_case.clone());
-                    move |n| {
-                        runtime().block_on(async {
-                            for _ in 0..n {
-                                black_box(repo.get(&big_case, id, actor()).await.expect("get"));
-                            }
-                        });
-                    }
-                })
-            });
-        });
-        group.bench_function(format!("baseline-{threads}"), |b| {
-            b.iter_custom(|iters| {
-                spread(threads, iters, || {
-                    let (bare, big_case) = (bare.clone(), big_case.clone());
-                    move |n| {
-                        for _ in 0..n {
-                            black_box(bare.get(&big_case, bare_id).expect("get"));
-                        }
-                    }
-                })
-            });
-        });
-    }
-    group.finish();
-}
-
-/// Runs `iters` operations split over `threads` threads; the wall-clock time of all.
-fn spread<W: FnOnce(u64) + Send + 'static>(
-    threads: u64,
-    iters: u64,
-    mut worker: impl FnMut() -> W,
-) -> Duration {
-    let workers: Vec<W> = (0..threads).map(|_| worker()).collect();
-    let barrier = Arc::new(std::sync::Barrier::new(threads as usize + 1));
-    let handles: Vec<_> = workers
-        .into_iter()
-        .map(|work| {
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                work(iters / threads);
-            })
-        })
-        .collect();
-    barrier.wait();
-    let started = Instant::now();
-    for handle in handles {
-        handle.join().expect("worker");
-    }
-    started.elapsed()
 }
 
 /// The cost of a policy and of read audit on `get`, as time per call beside the plain store.
@@ -331,20 +275,6 @@ fn access_report() {
     for path in ["baseline", "allow_all_policy", "role_based_policy", "read_audit"] {
         if let Some(ns) = median_ns("memory-get_access", path) {
             println!("| {path} | {} | {:.2} |", renraku_benches::time(ns), plain / ns);
-        }
-    }
-}
-
-fn scaling_report() {
-    use renraku_benches::median_ns;
-    println!("\n## memory: get from 1 and 2 threads (throughput of 2 threads / 1 thread; 2.00 is perfect)\n");
-    println!("| store | 1 thread | 2 threads | scaling |\n|---|---|---|---|");
-    for store in ["renraku", "baseline"] {
-        let one = median_ns("memory-get_threads", &format!("{store}-1"));
-        let two = median_ns("memory-get_threads", &format!("{store}-2"));
-        if let (Some(one), Some(two)) = (one, two) {
-            let (a, b) = (renraku_benches::time(one), renraku_benches::time(two));
-            println!("| {store} | {a}/op | {b}/op | {:.2} |", one / two);
         }
     }
 }
@@ -362,11 +292,193 @@ fn bench_core(c: &mut Criterion) {
     });
 }
 
+/// Each operation from 1 thread, then from 2 at once (the machine's cores), on both stores.
+const THREADS: [usize; 2] = [1, 2];
+
+fn threads_targets() -> Vec<Comparison> {
+    let target = |group, target| Comparison { group, target };
+    vec![
+        target("memory-threads-create_one", Some(0.8)),
+        target("memory-threads-get", Some(0.8)),
+        target("memory-threads-list_50_of_10000", Some(0.8)),
+        target("memory-threads-update", Some(0.8)),
+        target("memory-threads-find_phone_in_100000", Some(0.8)),
+    ]
+}
+
+/// The operations of `bench_writes` and `bench_reads` from 1 and 2 threads: tasks on a
+/// runtime of 2 worker threads, each task on its own contact where it writes.
+fn bench_threads(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let fx = read_fixture(&runtime());
+    let (repo, bare, big_case) = (fx.repo.clone(), fx.bare.clone(), fx.big_case.clone());
+    let id = fx.ids[123];
+    let bare_items = bare.list(&big_case, PageRequest::first(PageLimit::MAX)).items;
+    let bare_id = bare_items[123].id;
+    let ours_items =
+        rt.block_on(repo.list(&big_case, PageRequest::first(PageLimit::MAX), actor())).expect("list").items;
+    let page = |items: &[Contact]| {
+        PageRequest::after(renraku_core::Cursor::after(*items[250].id.as_uuid()), PageLimit::DEFAULT)
+    };
+    let (our_page, their_page) = (page(&ours_items), page(&bare_items));
+
+    // Creates go into a new store at every measurement (made and dropped outside the clock):
+    // a store that grew by millions of contacts over the earlier runs would make each run
+    // measure a different heap, and the order of the runs would decide the ratio.
+    let mut group = c.benchmark_group("memory-threads-create_one");
+    for threads in THREADS {
+        group.bench_function(format!("renraku-{threads}"), |b| {
+            b.iter_custom(|iters| {
+                let repo = MemoryContactRepository::with_rules(rules());
+                concurrently(&rt, threads, iters, |t, n| {
+                    let (repo, case) = (repo.clone(), case(t));
+                    async move {
+                        for i in 0..n as usize {
+                            black_box(repo.create(&case, contact(i), actor()).await.expect("create"));
+                        }
+                    }
+                })
+            });
+        });
+        group.bench_function(format!("baseline-{threads}"), |b| {
+            b.iter_custom(|iters| {
+                let bare = Arc::new(BareMap::new());
+                concurrently(&rt, threads, iters, |t, n| {
+                    let (bare, case) = (bare.clone(), case(t));
+                    async move {
+                        for i in 0..n as usize {
+                            black_box(bare.create(&case, contact(i)));
+                        }
+                    }
+                })
+            });
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("memory-threads-get");
+    bench_concurrently(
+        &mut group,
+        &rt,
+        &THREADS,
+        |_, n| {
+            let (repo, case) = (repo.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(repo.get(&case, id, actor()).await.expect("get"));
+                }
+            }
+        },
+        |_, n| {
+            let (bare, case) = (bare.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(bare.get(&case, bare_id).expect("get"));
+                }
+            }
+        },
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("memory-threads-list_50_of_10000");
+    bench_concurrently(
+        &mut group,
+        &rt,
+        &THREADS,
+        |_, n| {
+            let (repo, case) = (repo.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(repo.list(&case, our_page, actor()).await.expect("list"));
+                }
+            }
+        },
+        |_, n| {
+            let (bare, case) = (bare.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(bare.list(&case, their_page));
+                }
+            }
+        },
+    );
+    group.finish();
+
+    // Each task updates a contact of its own, so that versions never conflict.
+    let case = case(300);
+    let ours: Vec<ContactId> = (0..THREADS[1])
+        .map(|i| rt.block_on(repo.create(&case, contact(i), actor())).expect("create").id)
+        .collect();
+    let theirs: Vec<ContactId> = (0..THREADS[1]).map(|i| bare.create(&case, contact(i)).id).collect();
+    let versions = |n| Arc::new((0..n).map(|_| AtomicU64::new(1)).collect::<Vec<_>>());
+    let (our_versions, their_versions) = (versions(ours.len()), versions(theirs.len()));
+    let mut group = c.benchmark_group("memory-threads-update");
+    bench_concurrently(
+        &mut group,
+        &rt,
+        &THREADS,
+        |t, n| {
+            let (repo, case, id, versions) = (repo.clone(), case.clone(), ours[t], our_versions.clone());
+            async move {
+                for _ in 0..n {
+                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                    black_box(
+                        repo.update(&case, id, alternating_patch(v), Some(v), actor()).await.expect("update"),
+                    );
+                }
+            }
+        },
+        |t, n| {
+            let (bare, case, id, versions) = (bare.clone(), case.clone(), theirs[t], their_versions.clone());
+            async move {
+                for _ in 0..n {
+                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                    black_box(bare.update(&case, id, alternating_patch(v), v));
+                }
+            }
+        },
+    );
+    group.finish();
+
+    let query = phone(4_242);
+    let mut group = c.benchmark_group("memory-threads-find_phone_in_100000");
+    bench_concurrently(
+        &mut group,
+        &rt,
+        &THREADS,
+        |_, n| {
+            let (repo, query) = (repo.clone(), query.clone());
+            async move {
+                for _ in 0..n {
+                    let found = repo
+                        .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
+                        .await
+                        .expect("find");
+                    assert!(!found.items.is_empty());
+                    black_box(found);
+                }
+            }
+        },
+        |_, n| {
+            let (bare, query) = (bare.clone(), query.clone());
+            async move {
+                for _ in 0..n {
+                    let found = bare.find_by_phone(&query);
+                    assert!(!found.is_empty());
+                    black_box(found);
+                }
+            }
+        },
+    );
+    group.finish();
+}
+
 fn main() {
     let mut c = criterion();
     bench_core(&mut c);
     bench_writes(&mut c);
     bench_reads(&mut c);
+    bench_threads(&mut c);
     c.final_summary();
     let target = |group, target| Comparison { group, target };
     report(
@@ -381,7 +493,7 @@ fn main() {
         ],
     );
     access_report();
-    scaling_report();
+    concurrency_report("memory-threads", "threads", &THREADS, &threads_targets());
     if let Some(ns) = renraku_benches::median_ns("core-plan_create_one", "") {
         println!("\ncore: validating and planning one complete contact takes {}", renraku_benches::time(ns));
     }

@@ -13,9 +13,10 @@ pub mod hand_written;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use criterion::measurement::WallTime;
 use renraku_core::{Actor, CaseId, ContactField, ContactPatch, NewContact, Rules};
 
 /// The rules every benchmark validates with.
@@ -151,5 +152,109 @@ pub fn time(ns: f64) -> String {
         ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
         ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
         ns => format!("{ns:.0} ns"),
+    }
+}
+
+/// Runs `iters` calls spread over `tasks` tokio tasks at once on `rt`, and returns the
+/// wall-clock time of all of them: what criterion's `iter_custom` wants, so that the time per
+/// iteration is the inverse of the throughput at that concurrency.
+///
+/// `task(t, n)` makes the future of task `t`, which makes `n` calls in turn; it is made
+/// before the clock starts, so what it clones (a repository, a case id) is not measured.
+pub fn concurrently<Fut>(
+    rt: &tokio::runtime::Runtime,
+    tasks: usize,
+    iters: u64,
+    task: impl Fn(usize, u64) -> Fut,
+) -> Duration
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let per_task = iters.div_ceil(tasks as u64);
+    let futures: Vec<Fut> = (0..tasks).map(|t| task(t, per_task)).collect();
+    let elapsed = rt.block_on(async {
+        let started = Instant::now();
+        let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+        for handle in handles {
+            handle.await.expect("a benchmark task");
+        }
+        started.elapsed()
+    });
+    // More calls than `iters` ran when `tasks` does not divide it: scale back.
+    elapsed.mul_f64(iters as f64 / (per_task * tasks as u64) as f64)
+}
+
+/// Benchmarks renraku and its baseline at each concurrency level in `levels`, as functions
+/// `renraku-<n>` and `baseline-<n>` of `group` (read back by [`concurrency_report`]).
+pub fn bench_concurrently<F1, F2>(
+    group: &mut criterion::BenchmarkGroup<'_, WallTime>,
+    rt: &tokio::runtime::Runtime,
+    levels: &[usize],
+    renraku: impl Fn(usize, u64) -> F1,
+    baseline: impl Fn(usize, u64) -> F2,
+) where
+    F1: Future<Output = ()> + Send + 'static,
+    F2: Future<Output = ()> + Send + 'static,
+{
+    for &tasks in levels {
+        group.bench_function(format!("renraku-{tasks}"), |b| {
+            b.iter_custom(|iters| concurrently(rt, tasks, iters, &renraku));
+        });
+        group.bench_function(format!("baseline-{tasks}"), |b| {
+            b.iter_custom(|iters| concurrently(rt, tasks, iters, &baseline));
+        });
+    }
+}
+
+/// Prints (and writes to `target/criterion/<title>.md`) the throughput of renraku and its
+/// baseline at each concurrency level of each group, their ratio against `target`, and how
+/// each scales from the first level to the second.
+pub fn concurrency_report(title: &str, unit: &str, levels: &[usize], comparisons: &[Comparison]) {
+    let mut table = format!(
+        "| operation | {unit} | renraku (calls/s) | baseline (calls/s) | throughput ratio | target | met |\n\
+         |---|---|---|---|---|---|---|\n"
+    );
+    let per_second = |group: &str, function: String| median_ns(group, &function).map(|ns| 1e9 / ns);
+    let mut scaling = String::new();
+    for c in comparisons {
+        for &n in levels {
+            let (Some(ours), Some(theirs)) =
+                (per_second(c.group, format!("renraku-{n}")), per_second(c.group, format!("baseline-{n}")))
+            else {
+                let _ = writeln!(table, "| {} | {n} | not run | not run | | | |", c.group);
+                continue;
+            };
+            let ratio = ours / theirs;
+            let (target, met) = match c.target {
+                Some(t) => (format!("≥ {t:.2}"), if ratio >= t { "yes" } else { "**no**" }),
+                None => (String::from("-"), "-"),
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {n} | {ours:.0} | {theirs:.0} | {ratio:.2} | {target} | {met} |",
+                c.group
+            );
+        }
+        if let [from, to, ..] = levels {
+            let scale = |side: &str| {
+                let at = |n| per_second(c.group, format!("{side}-{n}"));
+                at(*to)
+                    .zip(at(*from))
+                    .map_or_else(|| String::from("not run"), |(b, a)| format!("{:.2}", b / a))
+            };
+            let _ = writeln!(scaling, "| {} | {} | {} |", c.group, scale("renraku"), scale("baseline"));
+        }
+    }
+    if let [from, to, ..] = levels {
+        let _ = write!(
+            table,
+            "\nScaling from {from} to {to} {unit} (throughput at {to} / at {from}):\n\n\
+             | operation | renraku | baseline |\n|---|---|---|\n{scaling}"
+        );
+    }
+    println!("\n## {title}\n\n{table}");
+    let path = output_dir().join(format!("{title}.md"));
+    if let Err(e) = std::fs::write(&path, &table) {
+        println!("cannot write {}: {e}", path.display());
     }
 }

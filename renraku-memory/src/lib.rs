@@ -63,7 +63,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::ops::Bound;
+use std::ops::{Bound, RangeBounds};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use std::time::Duration;
@@ -167,10 +167,10 @@ struct Store {
     cases: HashMap<CaseId, CaseData>,
     /// Where each contact lives and the keys it is indexed by, for search.
     locations: HashMap<ContactId, (CaseId, SearchKeys)>,
-    by_phone: HashMap<String, BTreeSet<ContactId>>,
-    by_email: HashMap<String, BTreeSet<ContactId>>,
+    by_phone: HashMap<String, Ids>,
+    by_email: HashMap<String, Ids>,
     /// Case-folded first and last names, for prefix search.
-    by_name: BTreeSet<(String, ContactId)>,
+    by_name: BTreeMap<String, Ids>,
     /// Every event, in the order it was recorded: the change feed. An event's position is
     /// its index plus one.
     feed: Vec<AuditEvent>,
@@ -189,8 +189,10 @@ impl Default for FeedSignal {
 #[derive(Default)]
 struct CaseData {
     contacts: BTreeMap<ContactId, Contact>,
-    /// Kept after the contacts are erased: it holds no personal values.
-    audit: BTreeMap<AuditEventId, AuditEvent>,
+    /// The case's audit trail: indexes into the feed, in event id order. Each event is
+    /// stored once, in the feed; a write appends one index here. Kept after the contacts
+    /// are erased: the events hold no personal values.
+    audit: Vec<usize>,
     last_changed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -202,23 +204,34 @@ impl Store {
             .ok_or_else(|| Error::contact_not_found(case_id, id))
     }
 
-    fn case_mut(&mut self, case_id: &CaseId) -> &mut CaseData {
-        // `entry` would clone the id even when the case exists, as it nearly always does.
-        if !self.cases.contains_key(case_id) {
-            self.cases.insert(case_id.clone(), CaseData::default());
-        }
-        self.cases.get_mut(case_id).expect("inserted above")
+    fn record(&mut self, event: AuditEvent) {
+        let case = case_entry(&mut self.cases, &event.case_id);
+        Self::append(case, &mut self.feed, &self.feed_signal, event);
     }
 
-    fn record(&mut self, event: AuditEvent) {
-        let case = self.case_mut(&event.case_id);
+    /// Records `event` in its case's trail and in the feed.
+    fn append(case: &mut CaseData, feed: &mut Vec<AuditEvent>, feed_signal: &FeedSignal, event: AuditEvent) {
         // A read (with read audit) is recorded, but it changes nothing.
         if event.action.changes_data() {
             case.last_changed_at = case.last_changed_at.max(Some(event.at));
         }
-        case.audit.insert(event.id, event.clone());
-        self.feed.push(event);
-        self.feed_signal.0.send_replace(self.feed.len() as u64);
+        // Ids are made before the lock is taken, so a concurrent writer's event can come a
+        // little out of id order: it goes where its id belongs, nearly always the end.
+        let at = match case.audit.last() {
+            Some(&last) if feed[last].id > event.id => case.audit.partition_point(|&i| feed[i].id < event.id),
+            _ => case.audit.len(),
+        };
+        case.audit.insert(at, feed.len());
+        feed.push(event);
+        // Only a waiter needs the signal; it subscribes under the lock this write holds.
+        if feed_signal.0.receiver_count() > 0 {
+            feed_signal.0.send_replace(feed.len() as u64);
+        }
+    }
+
+    /// The events at `indexes` of the feed (a case's audit trail, or part of it).
+    fn events<'a>(&'a self, indexes: &'a [usize]) -> impl Iterator<Item = &'a AuditEvent> {
+        indexes.iter().map(|&i| &self.feed[i])
     }
 
     /// Where the feed after `cursor` starts (an index into `feed`), if the cursor is the
@@ -234,17 +247,24 @@ impl Store {
         }
     }
 
-    fn put(&mut self, ContactChange { contact, keys, event }: ContactChange) -> Contact {
+    /// Stores a planned create or update: the contact, its index entries, its event.
+    fn put(&mut self, ContactChange { contact, keys, event }: ContactChange) {
         let id = contact.id;
-        let old = self.case_mut(&contact.case_id).contacts.insert(id, contact.clone());
-        let unchanged =
-            old.is_some() && self.locations.get(&id).is_some_and(|(_, old_keys)| *old_keys == keys);
-        if !unchanged {
-            self.unindex(id);
-            self.index(&contact, keys);
+        // A new contact is in no index yet; a changed one is, under its old keys.
+        let reindex = match self.locations.get(&id) {
+            None => true,
+            Some((_, old_keys)) if *old_keys == keys => false,
+            Some(_) => {
+                self.unindex(id);
+                true
+            }
+        };
+        if reindex {
+            self.index(id, contact.case_id.clone(), keys);
         }
-        self.record(event);
-        contact
+        let case = case_entry(&mut self.cases, &contact.case_id);
+        case.contacts.insert(id, contact);
+        Self::append(case, &mut self.feed, &self.feed_signal, event);
     }
 
     /// Removes a contact and records the event `event` makes of it; `false` if there was no
@@ -270,18 +290,17 @@ impl Store {
         }
     }
 
-    fn index(&mut self, contact: &Contact, keys: SearchKeys) {
-        let id = contact.id;
+    fn index(&mut self, id: ContactId, case_id: CaseId, keys: SearchKeys) {
         if let Some(phone) = &keys.phone {
-            self.by_phone.entry(phone.clone()).or_default().insert(id);
+            add_to(&mut self.by_phone, phone, id);
         }
         if let Some(email) = &keys.email {
-            self.by_email.entry(email.clone()).or_default().insert(id);
+            add_to(&mut self.by_email, email, id);
         }
         for name in keys.names() {
-            self.by_name.insert((name.to_owned(), id));
+            add_to(&mut self.by_name, name, id);
         }
-        self.locations.insert(id, (contact.case_id.clone(), keys));
+        self.locations.insert(id, (case_id, keys));
     }
 
     fn unindex(&mut self, id: ContactId) {
@@ -293,25 +312,24 @@ impl Store {
             remove_from(&mut self.by_email, email, id);
         }
         for name in keys.names() {
-            self.by_name.remove(&(name.to_owned(), id));
+            remove_from(&mut self.by_name, name, id);
         }
     }
 
     /// The ids matching `key`, in id order, after `after`, at most `n` of them.
     fn matching_ids(&self, key: &SearchKey, after: Bound<ContactId>, n: usize) -> Vec<ContactId> {
-        let exact = |index: &HashMap<String, BTreeSet<ContactId>>| {
-            index.get(key.as_str()).map(|ids| ids.range((after, Bound::Unbounded)).take(n).copied().collect())
+        let exact = |index: &HashMap<String, Ids>| {
+            index.get(key.as_str()).map(|ids| ids.after(after).take(n).collect())
         };
         match key {
             SearchKey::Phone(_) => exact(&self.by_phone).unwrap_or_default(),
             SearchKey::Email(_) => exact(&self.by_email).unwrap_or_default(),
             SearchKey::NamePrefix(prefix) => {
-                let start = (prefix.clone(), ContactId::from_uuid(Default::default()));
                 let ids: BTreeSet<ContactId> = self
                     .by_name
-                    .range(start..)
+                    .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
                     .take_while(|(name, _)| name.starts_with(prefix.as_str()))
-                    .map(|(_, id)| *id)
+                    .flat_map(|(_, ids)| ids.after(Bound::Unbounded))
                     .collect();
                 ids.range((after, Bound::Unbounded)).take(n).copied().collect()
             }
@@ -319,12 +337,96 @@ impl Store {
     }
 }
 
-fn remove_from(index: &mut HashMap<String, BTreeSet<ContactId>>, key: &str, id: ContactId) {
-    if let Some(ids) = index.get_mut(key) {
-        ids.remove(&id);
-        if ids.is_empty() {
-            index.remove(key);
+/// The data of a case, made empty if need be. (`entry` would clone the id even when the
+/// case exists, as it nearly always does.)
+fn case_entry<'a>(cases: &'a mut HashMap<CaseId, CaseData>, case_id: &CaseId) -> &'a mut CaseData {
+    if !cases.contains_key(case_id) {
+        cases.insert(case_id.clone(), CaseData::default());
+    }
+    cases.get_mut(case_id).expect("inserted above")
+}
+
+/// An index from keys (a phone number, an email address, a name) to the contacts that have
+/// them: a hash map for exact search, an ordered map for prefixes.
+trait Index {
+    fn ids_mut(&mut self, key: &str) -> Option<&mut Ids>;
+    fn add(&mut self, key: &str, id: ContactId);
+    fn remove_key(&mut self, key: &str);
+}
+
+/// The same three methods on both maps (their `get_mut`, `insert` and `remove` are inherent).
+macro_rules! impl_index {
+    ($($map:ident),*) => {$(
+        impl Index for $map<String, Ids> {
+            fn ids_mut(&mut self, key: &str) -> Option<&mut Ids> {
+                self.get_mut(key)
+            }
+            fn add(&mut self, key: &str, id: ContactId) {
+                self.insert(key.to_owned(), Ids::One(id));
+            }
+            fn remove_key(&mut self, key: &str) {
+                self.remove(key);
+            }
         }
+    )*};
+}
+impl_index!(HashMap, BTreeMap);
+
+/// Adds `id` under `key`, copying the key only when it is new to the index.
+fn add_to(index: &mut impl Index, key: &str, id: ContactId) {
+    match index.ids_mut(key) {
+        Some(ids) => ids.insert(id),
+        None => index.add(key, id),
+    }
+}
+
+fn remove_from(index: &mut impl Index, key: &str, id: ContactId) {
+    if let Some(ids) = index.ids_mut(key)
+        && ids.remove(id)
+    {
+        index.remove_key(key);
+    }
+}
+
+/// The contacts under one key of an index. Most keys (an email address, a phone number)
+/// belong to one contact, which is kept inline: a set would allocate a node of 11 ids for it.
+#[derive(Debug)]
+enum Ids {
+    One(ContactId),
+    Many(BTreeSet<ContactId>),
+}
+
+impl Ids {
+    fn insert(&mut self, id: ContactId) {
+        match self {
+            Self::One(one) if *one == id => {}
+            Self::One(one) => *self = Self::Many(BTreeSet::from([*one, id])),
+            Self::Many(ids) => {
+                ids.insert(id);
+            }
+        }
+    }
+
+    /// Removes `id`; `true` if no id is left.
+    fn remove(&mut self, id: ContactId) -> bool {
+        match self {
+            Self::One(one) => *one == id,
+            Self::Many(ids) => {
+                ids.remove(&id);
+                ids.is_empty()
+            }
+        }
+    }
+
+    /// The ids after `after`, in order.
+    fn after(&self, after: Bound<ContactId>) -> impl Iterator<Item = ContactId> + '_ {
+        let (one, many) = match self {
+            Self::One(id) => {
+                (Some(*id).filter(|id| RangeBounds::contains(&(after, Bound::Unbounded), id)), None)
+            }
+            Self::Many(ids) => (None, Some(ids.range((after, Bound::Unbounded)).copied())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
     }
 }
 
@@ -337,7 +439,9 @@ fn after<K>(page: &PageRequest, from_uuid: fn(uuid::Uuid) -> K) -> Bound<K> {
 impl ContactRepository for MemoryContactRepository {
     async fn create(&self, case_id: &CaseId, input: NewContact, actor: &Actor) -> Result<Contact, Error> {
         let change = plan::create(self.rules(), case_id, input, actor)?;
-        Ok(self.write().put(change))
+        let contact = change.contact.clone();
+        self.write().put(change);
+        Ok(contact)
     }
 
     async fn create_many(
@@ -347,8 +451,12 @@ impl ContactRepository for MemoryContactRepository {
         actor: &Actor,
     ) -> Result<Vec<Contact>, Error> {
         let changes = plan::create_many(self.rules(), case_id, inputs, actor)?;
+        let contacts = changes.iter().map(|change| change.contact.clone()).collect();
         let mut store = self.write();
-        Ok(changes.into_iter().map(|change| store.put(change)).collect())
+        for change in changes {
+            store.put(change);
+        }
+        Ok(contacts)
     }
 
     async fn get(&self, case_id: &CaseId, id: ContactId, actor: &Actor) -> Result<Contact, Error> {
@@ -388,7 +496,11 @@ impl ContactRepository for MemoryContactRepository {
         let mut store = self.write();
         let current = store.contact(case_id, id)?;
         match plan::update(current, &patch, expected, actor)? {
-            Some(change) => Ok(store.put(change)),
+            Some(change) => {
+                let contact = change.contact.clone();
+                store.put(change);
+                Ok(contact)
+            }
             None => Ok(current.clone()),
         }
     }
@@ -444,12 +556,11 @@ impl ContactRepository for MemoryContactRepository {
     ) -> Result<Page<AuditEvent>, Error> {
         let store = self.read();
         let Some(case) = store.cases.get(case_id) else { return Ok(Page::empty()) };
-        let items = case
-            .audit
-            .range((after(&page, AuditEventId::from_uuid), Bound::Unbounded))
-            .take(page.limit.get() + 1)
-            .map(|(_, event)| event.clone())
-            .collect();
+        let start = page.after.map_or(0, |cursor| {
+            let after = AuditEventId::from_uuid(cursor.position());
+            case.audit.partition_point(|&i| store.feed[i].id <= after)
+        });
+        let items = store.events(&case.audit[start..]).take(page.limit.get() + 1).cloned().collect();
         Ok(Page::from_overfetch(items, page.limit, |e| *e.id.as_uuid()))
     }
 
@@ -512,8 +623,11 @@ impl ContactRepository for MemoryContactRepository {
             let Some((case_id, _)) = store.locations.get(&id) else { continue };
             let case_id = case_id.clone();
             let contact = store.contact(&case_id, id)?.clone();
-            let trail =
-                store.cases[&case_id].audit.values().filter(|e| e.contact_id == Some(id)).cloned().collect();
+            let trail = store
+                .events(&store.cases[&case_id].audit)
+                .filter(|e| e.contact_id == Some(id))
+                .cloned()
+                .collect();
             records.push(PersonRecord { contact, trail });
         }
         let page = Page::from_overfetch(records, page.limit, |r| *r.contact.id.as_uuid());
@@ -562,5 +676,36 @@ impl ContactRepository for MemoryContactRepository {
             store.feed_signal.0.subscribe()
         };
         Ok(matches!(tokio::time::timeout(timeout, signal.changed()).await, Ok(Ok(()))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use renraku_core::ContactRepositoryExt as _;
+
+    /// A writer that planned its event first can take the lock last: the case's trail still
+    /// lists events in id order, and pages through them by id, while the feed keeps the order
+    /// of the writes.
+    #[tokio::test]
+    async fn a_trail_stays_in_id_order_when_events_are_recorded_out_of_order() {
+        let repo = MemoryContactRepository::new();
+        let (case, actor) = (CaseId::new("case-1").expect("id"), Actor::new("clerk").expect("actor"));
+        let events: Vec<AuditEvent> = (0..4).map(|_| plan::listed(&case, &actor)).collect();
+        assert!(events.windows(2).all(|pair| pair[0].id < pair[1].id), "ids sort by time");
+        for i in [1, 3, 0, 2] {
+            repo.write().record(events[i].clone());
+        }
+        let ids = |events: &[AuditEvent]| events.iter().map(|e| e.id).collect::<Vec<_>>();
+        let trail = repo.audit_trail_all(&case, &actor).await.expect("trail");
+        assert_eq!(ids(&trail), ids(&events));
+        let limit = PageLimit::new(2).expect("limit");
+        let first = repo.audit_trail(&case, PageRequest::first(limit), &actor).await.expect("page");
+        let next = first.next.expect("a second page");
+        let second = repo.audit_trail(&case, PageRequest::after(next, limit), &actor).await.expect("page");
+        assert_eq!((ids(&first.items), ids(&second.items)), (ids(&events[..2]), ids(&events[2..])));
+        let feed = repo.feed(&FeedCursor::START, PageLimit::DEFAULT, &actor).await.expect("feed");
+        let order: Vec<AuditEventId> = feed.events.iter().map(|e| e.id).collect();
+        assert_eq!(order, [1, 3, 0, 2].map(|i| events[i].id));
     }
 }
