@@ -9,12 +9,14 @@
 #![allow(missing_docs, clippy::print_stdout)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use renraku_benches::{
-    Comparison, actor, alternating_patch, case, contact, criterion, hand_written, phone, report, rules, time,
+    Comparison, actor, alternating_patch, bench_concurrently, case, concurrency_report, contact, criterion,
+    hand_written, phone, report, rules, time,
 };
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
@@ -209,17 +211,26 @@ fn copy_escape(value: &str) -> String {
 struct Fixture {
     rt: tokio::runtime::Runtime,
     repo: PgContactRepository,
-    hand: HandWritten,
+    hand: Arc<HandWritten>,
 }
 
+/// One pool of 8 connections, on a runtime with a worker per core: the concurrent tasks run
+/// on both, and the calls one at a time on the thread that waits for them.
 fn fixture() -> Fixture {
     let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let (repo, hand) = rt.block_on(async {
         let (repo, writes) = hand_written::migrated(TestServer::shared()).await;
-        (repo, HandWritten { writes, rules: rules() })
+        (repo, Arc::new(HandWritten { writes, rules: rules() }))
     });
     Fixture { rt, repo, hand }
+}
+
+/// What the reads need of the seeded data.
+struct Seeded {
+    big_case: CaseId,
+    id: ContactId,
+    page: PageRequest,
 }
 
 fn bench_writes(c: &mut Criterion, fx: &Fixture) {
@@ -276,7 +287,7 @@ fn bench_writes(c: &mut Criterion, fx: &Fixture) {
     group.finish();
 }
 
-fn bench_reads(c: &mut Criterion, fx: &Fixture) {
+fn bench_reads(c: &mut Criterion, fx: &Fixture) -> Seeded {
     let Fixture { rt, repo, hand } = fx;
     let big_case = case(999_999);
     let started = Instant::now();
@@ -346,13 +357,180 @@ fn bench_reads(c: &mut Criterion, fx: &Fixture) {
         });
     });
     group.finish();
+    Seeded { big_case, id, page }
+}
+
+/// The concurrency levels of the PostgreSQL benchmarks: one task, the pool's size, and
+/// eight tasks per connection.
+const TASKS: [usize; 3] = [1, 8, 64];
+
+/// Every operation from 1, 8 and 64 tasks at once on the one pool, renraku beside the
+/// hand-written statements at the same concurrency. Each writing task has its own case, and
+/// each updating task its own contact, so that versions never conflict.
+fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
+    let Fixture { rt, repo, hand } = fx;
+    let Seeded { big_case, id, page } = seeded;
+    let (id, page) = (*id, *page);
+    static NEXT: AtomicUsize = AtomicUsize::new(1_000_000);
+    let next = || NEXT.fetch_add(1, Ordering::Relaxed);
+    // Creates with and without the feed's wake-ups (`pg_notify` in every writing
+    // transaction, which PostgreSQL serializes at commit); the baseline has none.
+    let quiet = PgContactRepository::builder(repo.pool().clone())
+        .schema(repo.schema())
+        .rules(rules())
+        .feed_notifications(false)
+        .build()
+        .expect("options");
+    for (name, repo) in
+        [("postgres-tasks-create_one", repo), ("postgres-tasks-create_one_without_wakeups", &quiet)]
+    {
+        let mut group = c.benchmark_group(name);
+        bench_concurrently(
+            &mut group,
+            rt,
+            &TASKS,
+            |t, n| {
+                let (repo, case) = (repo.clone(), case(500_000 + t));
+                async move {
+                    for _ in 0..n {
+                        black_box(repo.create(&case, contact(next()), actor()).await.expect("create"));
+                    }
+                }
+            },
+            |t, n| {
+                let (hand, case) = (hand.clone(), case(600_000 + t));
+                async move {
+                    for _ in 0..n {
+                        black_box(hand.create(&case, contact(next())).await);
+                    }
+                }
+            },
+        );
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("postgres-tasks-get");
+    bench_concurrently(
+        &mut group,
+        rt,
+        &TASKS,
+        |_, n| {
+            let (repo, case) = (repo.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(repo.get(&case, id, actor()).await.expect("get"));
+                }
+            }
+        },
+        |_, n| {
+            let (hand, case) = (hand.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(hand.get(&case, id).await);
+                }
+            }
+        },
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres-tasks-list_50_of_10000");
+    bench_concurrently(
+        &mut group,
+        rt,
+        &TASKS,
+        |_, n| {
+            let (repo, case) = (repo.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(repo.list(&case, page, actor()).await.expect("list"));
+                }
+            }
+        },
+        |_, n| {
+            let (hand, case) = (hand.clone(), big_case.clone());
+            async move {
+                for _ in 0..n {
+                    black_box(hand.list(&case, page).await);
+                }
+            }
+        },
+    );
+    group.finish();
+
+    let case = case(700_000);
+    let tasks = TASKS[TASKS.len() - 1];
+    let ours: Vec<ContactId> = (0..tasks)
+        .map(|i| rt.block_on(repo.create(&case, contact(i), actor())).expect("create").id)
+        .collect();
+    let theirs: Vec<ContactId> = (0..tasks).map(|i| rt.block_on(hand.create(&case, contact(i))).id).collect();
+    let versions = || Arc::new((0..tasks).map(|_| AtomicU64::new(1)).collect::<Vec<_>>());
+    let (our_versions, their_versions) = (versions(), versions());
+    let mut group = c.benchmark_group("postgres-tasks-update");
+    bench_concurrently(
+        &mut group,
+        rt,
+        &TASKS,
+        |t, n| {
+            let (repo, case, id, versions) = (repo.clone(), case.clone(), ours[t], our_versions.clone());
+            async move {
+                for _ in 0..n {
+                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                    let patch = alternating_patch(v);
+                    black_box(repo.update(&case, id, patch, Some(v), actor()).await.expect("update"));
+                }
+            }
+        },
+        |t, n| {
+            let (hand, case, id, versions) = (hand.clone(), case.clone(), theirs[t], their_versions.clone());
+            async move {
+                for _ in 0..n {
+                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                    black_box(hand.update(&case, id, alternating_patch(v), v, actor()).await);
+                }
+            }
+        },
+    );
+    group.finish();
+
+    let query = phone(4_242);
+    let mut group = c.benchmark_group("postgres-tasks-find_phone_in_100000");
+    bench_concurrently(
+        &mut group,
+        rt,
+        &TASKS,
+        |_, n| {
+            let (repo, query) = (repo.clone(), query.clone());
+            async move {
+                for _ in 0..n {
+                    let found = repo
+                        .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
+                        .await
+                        .expect("find");
+                    assert!(found.items.len() >= 2);
+                    black_box(found);
+                }
+            }
+        },
+        |_, n| {
+            let (hand, query) = (hand.clone(), query.clone());
+            async move {
+                for _ in 0..n {
+                    let found = hand.find_by_phone(&query).await;
+                    assert!(found.len() >= 2);
+                    black_box(found);
+                }
+            }
+        },
+    );
+    group.finish();
 }
 
 fn main() {
     let fx = fixture();
     let mut c = criterion();
     bench_writes(&mut c, &fx);
-    bench_reads(&mut c, &fx);
+    let seeded = bench_reads(&mut c, &fx);
+    bench_concurrency(&mut c, &fx, &seeded);
     c.final_summary();
     let target = |group, target| Comparison { group, target: Some(target) };
     report(
@@ -364,6 +542,20 @@ fn main() {
             target("postgres-list_50_of_10000", 0.9),
             target("postgres-update", 0.9),
             target("postgres-find_phone_in_100000", 0.9),
+        ],
+    );
+    let target = |group| Comparison { group, target: Some(0.9) };
+    concurrency_report(
+        "postgres-tasks",
+        "tasks",
+        &TASKS,
+        &[
+            target("postgres-tasks-create_one"),
+            target("postgres-tasks-create_one_without_wakeups"),
+            target("postgres-tasks-get"),
+            target("postgres-tasks-list_50_of_10000"),
+            target("postgres-tasks-update"),
+            target("postgres-tasks-find_phone_in_100000"),
         ],
     );
     if let Some(ratio) = renraku_benches::ratio("postgres-get_read_audit") {
