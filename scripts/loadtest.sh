@@ -5,8 +5,11 @@
 # server binaries are there: a throwaway cluster, as the tests start), fills a case, and
 # drives four routes for DURATION each with CONNECTIONS connections: the heartbeat (a
 # trivial route of the same server: the ceiling), the contact page, the case page and the
-# JSON get. Prints requests per second, p50 and p99 latency and the ratio to the ceiling,
-# and writes the table to target/loadtest.md.
+# JSON get. On PostgreSQL it then drives the same three routes of the baseline
+# (benches/src/bin/web_baseline.rs: hand-written sqlx and plain HTML on the same database),
+# and the baseline's JSON get through renraku-postgres (the library's share of the gap).
+# Prints requests per second, p50 and p99 latency, the ratio to the ceiling and to the
+# baseline against the targets of issue 16, and writes the table to target/loadtest.md.
 #
 #   scripts/loadtest.sh              # memory, then PostgreSQL if available
 #   STORES=memory scripts/loadtest.sh
@@ -32,9 +35,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building the release binary" >&2
-cargo build --release -q -p renraku-web
+echo "building the release binaries" >&2
+cargo build --release -q -p renraku-web -p renraku-benches --bin renraku-web --bin web_baseline
 binary=target/release/renraku-web
+baseline_binary=target/release/web_baseline
 
 # A key pair for this run, and a token the identity provider would issue.
 openssl genrsa -out "$work/private.pem" 2048 2>/dev/null
@@ -62,16 +66,17 @@ start_postgres() {
     echo "postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-start_server() { # $1: DATABASE_URL or empty
+start_server() { # $1: DATABASE_URL or empty; $2: the binary (renraku-web by default)
     local port
     port=$(free_port)
     base="http://127.0.0.1:$port"
     env -i PATH="$PATH" RUST_LOG=info RENRAKU_LISTEN="127.0.0.1:$port" \
         RENRAKU_JWT_PUBLIC_KEY="$work/public.pem" ${1:+DATABASE_URL="$1"} \
-        "$binary" >"$work/server.log" 2>&1 &
+        "${2:-$binary}" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
-        curl -fs "$base/api/heartbeat" >/dev/null 2>&1 && return 0
+        # Any answer will do: the baseline has no heartbeat (404).
+        curl -s -o /dev/null "$base/api/heartbeat" 2>/dev/null && return 0
         sleep 0.1
     done
     echo "the server did not start:" >&2
@@ -125,6 +130,14 @@ mkdir -p target
     echo "| store | route | requests/s | p50 (ms) | p99 (ms) | ratio to ceiling |"
     echo "|---|---|---|---|---|---|"
 } >"$report"
+baseline_report="$work/baseline.md"
+{
+    echo "| route | renraku-web (requests/s) | baseline (requests/s) | ratio | target | renraku-web p99 (ms) | p99 < 10 ms |"
+    echo "|---|---|---|---|---|---|---|"
+} >"$baseline_report"
+
+label() { sed -E 's#/contacts/[0-9a-f-]+#/contacts/{id}#; s#/cases/loadtest-1#/cases/{case_id}#' <<<"$1"; }
+declare -A target=([contact]=0.7 [case]=0.6 [json]=0.8)
 
 for store in $STORES; do
     url=""
@@ -136,15 +149,47 @@ for store in $STORES; do
     echo "$store: case loadtest-1 filled; contact $contact_path" >&2
     read -r ceiling p50 p99 < <(measure /api/heartbeat)
     echo "| $store | GET /api/heartbeat (ceiling) | $ceiling | $p50 | $p99 | 1.00 |" >>"$report"
+    declare -A ours=() ours_p99=()
     for route in "$contact_path" /cases/loadtest-1 "/api$contact_path"; do
         read -r rps p50 p99 < <(measure "$route")
         ratio=$(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }')
-        label=$(sed -E 's#/contacts/[0-9a-f-]+#/contacts/{id}#; s#/cases/loadtest-1#/cases/{case_id}#' <<<"$route")
-        echo "| $store | GET $label | $rps | $p50 | $p99 | $ratio |" >>"$report"
+        echo "| $store | GET $(label "$route") | $rps | $p50 | $p99 | $ratio |" >>"$report"
+        ours[$route]=$rps ours_p99[$route]=$p99
     done
+    stop_server
+    [ "$store" = postgres ] || continue
+    # The same routes of the baseline, on the same database and case, in the same run.
+    start_server "$url" "$baseline_binary"
+    for kind in contact case json; do
+        case $kind in
+            contact) route=$contact_path ;;
+            case) route=/cases/loadtest-1 ;;
+            json) route="/api$contact_path" ;;
+        esac
+        read -r rps p50 p99 < <(measure "$route")
+        echo "| baseline | GET $(label "$route") | $rps | $p50 | $p99 | |" >>"$report"
+        ratio=$(awk -v a="${ours[$route]}" -v b="$rps" 'BEGIN { printf "%.2f", a / b }')
+        met=$(awk -v r="$ratio" -v t="${target[$kind]}" 'BEGIN { print (r >= t) ? "met" : "**missed**" }')
+        fast=$(awk -v p="${ours_p99[$route]}" 'BEGIN { print (p < 10) ? "yes" : "**no**" }')
+        echo "| GET $(label "$route") | ${ours[$route]} | $rps | $ratio | ≥ ${target[$kind]}: $met | ${ours_p99[$route]} | $fast |" >>"$baseline_report"
+        [ "$kind" = json ] && baseline_json=$rps
+    done
+    # The minimal server's JSON get through renraku-postgres: the library's share of the gap.
+    route="/library$contact_path"
+    read -r rps p50 p99 < <(measure "$route")
+    echo "| baseline | GET $(label "$route") | $rps | $p50 | $p99 | |" >>"$report"
+    ratio=$(awk -v a="$rps" -v b="$baseline_json" 'BEGIN { printf "%.2f", a / b }')
+    echo "| GET /api/cases/{case_id}/contacts/{id} with renraku-postgres in the baseline server | $rps | $baseline_json | $ratio | (the library alone) | $p99 | |" >>"$baseline_report"
     stop_server
 done
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%F):"
 cat "$report"
+if [ "$(wc -l <"$baseline_report")" -gt 2 ]; then
+    echo
+    echo "renraku-web on PostgreSQL against the baseline (hand-written sqlx, plain HTML), same run:"
+    echo
+    cat "$baseline_report"
+    { echo; cat "$baseline_report"; } >>"$report"
+fi
