@@ -213,4 +213,3 @@ fn escape(text: &str) -> String {
     }
     out
 }
-
