@@ -49,7 +49,8 @@ pub(crate) async fn create(
         repo.bounded(row.execute(&mut *tx)).await?;
         insert_event(repo, &mut tx, &change.event).await?;
     } else {
-        insert(repo, &mut tx, case_id, std::slice::from_ref(&change)).await?;
+        let row = bind_new_row(sqlx::query(repo.sql().insert_contact.clone()), &change);
+        repo.bounded(bind_event(row, &change.event).execute(&mut *tx)).await?;
     }
     repo.bounded(tx.commit()).await?;
     Ok(change.contact)
