@@ -5,6 +5,9 @@
 //! memory` / `--bench postgres` / `--bench citus`. The PostgreSQL benchmarks use
 //! `DATABASE_URL`, or start a throwaway server as the tests do; the Citus one also uses
 //! `RENRAKU_CITUS_URL`, or starts a 3-node cluster as the Citus tests do.
+//!
+//! The binary `web_baseline` is the baseline server of the web example's load test
+//! (`scripts/loadtest.sh`): hand-written sqlx and plain HTML on the same database.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::missing_panics_doc, clippy::print_stdout)]
