@@ -101,6 +101,25 @@ pub struct Comparison {
     pub target: Option<f64>,
 }
 
+impl Comparison {
+    /// The target column and whether `ratio` meets it.
+    fn verdict(&self, ratio: f64) -> (String, &'static str) {
+        match self.target {
+            Some(t) => (format!("≥ {t:.2}"), if ratio >= t { "yes" } else { "**no**" }),
+            None => (String::from("-"), "-"),
+        }
+    }
+}
+
+/// Prints a report's table under `title` and writes it to `target/criterion/<title>.md`.
+fn publish(title: &str, table: &str) {
+    println!("\n## {title}\n\n{table}");
+    let path = output_dir().join(format!("{title}.md"));
+    if let Err(e) = std::fs::write(&path, table) {
+        println!("cannot write {}: {e}", path.display());
+    }
+}
+
 /// The median time per iteration, in nanoseconds, of a benchmark that ran in this process.
 #[must_use]
 pub fn median_ns(group: &str, function: &str) -> Option<f64> {
@@ -129,10 +148,7 @@ pub fn report(title: &str, comparisons: &[Comparison]) {
             continue;
         };
         let ratio = theirs / ours;
-        let (target, met) = match c.target {
-            Some(t) => (format!("≥ {t:.2}"), if ratio >= t { "yes" } else { "**no**" }),
-            None => (String::from("-"), "-"),
-        };
+        let (target, met) = c.verdict(ratio);
         let _ = writeln!(
             table,
             "| {} | {} | {} | {ratio:.2} | {target} | {met} |",
@@ -141,11 +157,7 @@ pub fn report(title: &str, comparisons: &[Comparison]) {
             time(theirs)
         );
     }
-    println!("\n## {title}\n\n{table}");
-    let path = output_dir().join(format!("{title}.md"));
-    if let Err(e) = std::fs::write(&path, &table) {
-        println!("cannot write {}: {e}", path.display());
-    }
+    publish(title, &table);
 }
 
 /// A time in the unit that reads best.
@@ -228,10 +240,7 @@ pub fn concurrency_report(title: &str, unit: &str, levels: &[usize], comparisons
                 continue;
             };
             let ratio = ours / theirs;
-            let (target, met) = match c.target {
-                Some(t) => (format!("≥ {t:.2}"), if ratio >= t { "yes" } else { "**no**" }),
-                None => (String::from("-"), "-"),
-            };
+            let (target, met) = c.verdict(ratio);
             let _ = writeln!(
                 table,
                 "| {} | {n} | {ours:.0} | {theirs:.0} | {ratio:.2} | {target} | {met} |",
@@ -255,9 +264,5 @@ pub fn concurrency_report(title: &str, unit: &str, levels: &[usize], comparisons
              | operation | renraku | baseline |\n|---|---|---|\n{scaling}"
         );
     }
-    println!("\n## {title}\n\n{table}");
-    let path = output_dir().join(format!("{title}.md"));
-    if let Err(e) = std::fs::write(&path, &table) {
-        println!("cannot write {}: {e}", path.display());
-    }
+    publish(title, &table);
 }
