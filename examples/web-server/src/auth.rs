@@ -5,11 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse as _, Response};
 use axum_extra::extract::cookie::CookieJar;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use renraku_core::access::{Role, Roles};
@@ -418,23 +416,22 @@ fn is_loopback_name(host: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Middleware: with authentication disabled, only requests for a loopback host name are
-/// served. A page of another site whose name was made to resolve to 127.0.0.1 (DNS
-/// rebinding) sends its own name as `Host`, and is refused.
-pub(crate) async fn loopback_hosts_only(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// With authentication disabled, only requests for a loopback host name are served. A page
+/// of another site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends its
+/// own name as `Host`, and is refused.
+///
+/// # Errors
+/// `403 Forbidden` for any other host while authentication is disabled.
+pub(crate) fn loopback_hosts_only(state: &AppState, request: &Request) -> Result<(), HttpError> {
     if state.auth().is_disabled() {
         let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or(request.uri().host());
         if !host.is_some_and(|host| is_loopback_name(crate::csrf::host_name(host))) {
             let message = "Authentication is disabled on this server, so it answers only requests for a \
                            loopback host name such as localhost or 127.0.0.1.";
-            return HttpError::new(StatusCode::FORBIDDEN, message).into_response();
+            return Err(HttpError::new(StatusCode::FORBIDDEN, message));
         }
     }
-    next.run(request).await
+    Ok(())
 }
 
 #[cfg(test)]

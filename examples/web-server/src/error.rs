@@ -15,10 +15,9 @@
 //! Messages name fields, ids and versions, never the values that were entered.
 
 use askama::Template;
+use axum::extract::Request;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use renraku_core::{Error, IdKind, ValidationErrors};
 use serde::Serialize;
@@ -36,7 +35,7 @@ pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 /// An error answer: its status, a message for people and what goes with it.
 ///
 /// As a response it is only a marker (its status, with itself as an extension); the
-/// middleware [`render`] renders it in the format of the request's surface.
+/// request's [`Surface`] renders it in the format of the request's surface.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpError {
     status: StatusCode,
@@ -330,15 +329,28 @@ pub(crate) fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Middleware around the whole application: renders every error in its surface's format,
-/// a problem document under `/api` and a page in the user's layout (who is signed in,
-/// whether authentication is disabled) elsewhere.
-pub(crate) async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if is_api(request.uri().path()) {
-        let response = next.run(request).await;
-        return render_errors(response, PROBLEM_JSON, HttpError::problem).await;
+/// The format a request's errors are rendered in: a problem document under `/api`, a page
+/// in the user's layout (who is signed in, whether authentication is disabled) elsewhere.
+pub(crate) enum Surface {
+    Api,
+    /// The request's headers, kept to make the layout only if the answer is an error (it
+    /// verifies the token again, which a successful page need not pay for).
+    Pages(HeaderMap),
+}
+
+impl Surface {
+    pub(crate) fn of(request: &Request) -> Self {
+        if is_api(request.uri().path()) { Self::Api } else { Self::Pages(request.headers().clone()) }
     }
-    let layout = Layout::of_request(request.headers(), &state);
-    let response = next.run(request).await;
-    render_errors(response, "text/html", |error| error.page(layout)).await
+
+    /// Renders the error of `response`, if it is one, in this surface's format.
+    pub(crate) async fn render_errors(self, response: Response, state: &AppState) -> Response {
+        match self {
+            Self::Api => render_errors(response, PROBLEM_JSON, HttpError::problem).await,
+            Self::Pages(headers) => {
+                render_errors(response, "text/html", |error| error.page(Layout::of_request(&headers, state)))
+                    .await
+            }
+        }
+    }
 }

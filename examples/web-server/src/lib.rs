@@ -29,18 +29,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use renraku_core::ContactRepository;
 use renraku_memory::MemoryContactRepository;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 mod access;
 mod api;
@@ -55,6 +51,7 @@ mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;
+mod middleware;
 mod pages;
 mod person;
 pub mod retention;
@@ -70,9 +67,6 @@ pub use metrics::Metrics;
 
 /// The largest request body accepted; a larger one answers 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// How long a request may take before it answers 503.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The Content-Security-Policy of every response: no scripts at all, styles and images only
 /// from this server, forms only to this server, and no framing.
@@ -292,20 +286,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
 }
 
-/// A body whose declared length is over [`BODY_LIMIT`] (a CSV import's: its own larger
-/// limit) answers 413 at once, before any of it is read (or waited for), and the
-/// connection is closed.
-async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
-    let limit = if transfer::is_import(request.uri().path()) { transfer::IMPORT_LIMIT } else { BODY_LIMIT };
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
-    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|length| length > limit as u64) {
-        let mut response = error::HttpError::too_large().into_response();
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
-    }
-    next.run(request).await
-}
-
 /// The whole application: pages, API, stylesheet, and the layers around them (request
 /// ids, one log line per request, metrics, security headers, timeout, body limit).
 pub fn app(state: AppState) -> Router {
@@ -314,7 +294,6 @@ pub fn app(state: AppState) -> Router {
         .merge(person::router())
         .layer(from_fn_with_state(state.clone(), flash::take))
         .layer(from_fn_with_state(state.clone(), csrf::ensure_token));
-    let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages)
         .merge(api::router())
@@ -322,49 +301,6 @@ pub fn app(state: AppState) -> Router {
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-        .layer(from_fn(refuse_oversized_bodies))
-        .layer(from_fn_with_state(state.clone(), auth::loopback_hosts_only))
-        .layer(from_fn_with_state(state.clone(), error::render))
-        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn_with_state(state.clone(), middleware::around_each_request))
         .with_state(state)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        // Pages show personal data: no cache may keep them.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(telemetry::request_span)
-                .on_request(())
-                .on_response(telemetry::on_response)
-                .on_failure(()),
-        )
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(from_fn(telemetry::drop_odd_request_id))
-}
-
-/// The route template of a request (`/cases/{case_id}`), never its URI: ids and the query
-/// stay out of the logs.
-fn route_of(request: &Request) -> &str {
-    request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str)
-}
-
-/// The request id given by the request-id layer.
-fn request_id_of(request: &Request) -> &str {
-    request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-")
 }

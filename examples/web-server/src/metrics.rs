@@ -8,11 +8,10 @@
 //! each test's app counts its own requests.
 
 use std::fmt;
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -165,23 +164,17 @@ fn method_label(method: &Method) -> &'static str {
     KNOWN.iter().find(|m| *m == method).map_or("OTHER", Method::as_str)
 }
 
-/// Middleware around the application: counts each request and times it.
-pub(crate) async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = method_label(request.method());
-    let route =
-        request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str).to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let metrics = state.metrics();
-    metrics
-        .latency
-        .get_or_create(&RouteLabels { method, route: route.clone() })
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .requests
-        .get_or_create(&RequestLabels { method, route, status: response.status().as_u16() })
-        .inc();
-    response
+impl Metrics {
+    /// Counts an answered request and its time from head to response head.
+    pub(crate) fn observe(&self, method: &Method, route: &str, status: StatusCode, latency: Duration) {
+        let method = method_label(method);
+        self.latency
+            .get_or_create(&RouteLabels { method, route: route.to_owned() })
+            .observe(latency.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels { method, route: route.to_owned(), status: status.as_u16() })
+            .inc();
+    }
 }
 
 /// `GET /metrics` of the metrics listener.
@@ -195,23 +188,12 @@ async fn scrape(State(state): State<AppState>) -> Response {
 /// The router of the metrics listener: `GET /metrics`, nothing else, with the headers of
 /// every response of the server.
 pub fn router(state: AppState) -> axum::Router {
-    use axum::http::HeaderValue;
-    use tower_http::set_header::SetResponseHeaderLayer;
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(scrape))
-        .with_state(state)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::CONTENT_SECURITY_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+    axum::Router::new().route("/metrics", axum::routing::get(scrape)).with_state(state).layer(
+        axum::middleware::map_response(|mut response: Response| async move {
+            crate::middleware::set_security_headers(response.headers_mut());
+            response
+        }),
+    )
 }
 
 #[cfg(test)]

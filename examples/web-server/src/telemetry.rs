@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use axum::extract::Request;
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use tower_http::request_id::{MakeRequestId as _, MakeRequestUuid, RequestId};
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -14,30 +15,44 @@ use tracing_subscriber::fmt::MakeWriter;
 /// The filter used when `RUST_LOG` is not set.
 pub const DEFAULT_FILTER: &str = "info";
 
-/// Keeps an incoming `x-request-id` (a proxy's, for correlation) only if it looks like an
-/// id: up to 64 letters, digits, `-`, `_`, `.`. Anything else is replaced by a fresh one, so
-/// a client cannot write arbitrary text into the logs.
-pub(crate) async fn drop_odd_request_id(mut request: Request, next: axum::middleware::Next) -> Response {
+/// The header of the request id, taken from a proxy or made here, and sent back.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of a request: its incoming `x-request-id` (a proxy's, for correlation) if it looks
+/// like an id (up to 64 letters, digits, `-`, `_`, `.`), else a fresh UUID, so a client
+/// cannot write arbitrary text into the logs. The request carries it on.
+pub(crate) fn request_id(request: &mut Request) -> HeaderValue {
     let is_id = |v: &[u8]| {
         !v.is_empty() && v.len() <= 64 && v.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b))
     };
-    if request.headers().get("x-request-id").is_some_and(|v| !is_id(v.as_bytes())) {
-        request.headers_mut().remove("x-request-id");
+    match request.headers().get(&REQUEST_ID) {
+        Some(id) if is_id(id.as_bytes()) => id.clone(),
+        _ => {
+            let id = MakeRequestUuid
+                .make_request_id(request)
+                .map_or_else(|| HeaderValue::from_static("-"), RequestId::into_header_value);
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
     }
-    next.run(request).await
 }
 
-pub(crate) fn request_span(request: &Request) -> Span {
+/// The span of a request: method, route template (never the URI, so ids and the query stay
+/// out) and request id.
+pub(crate) fn request_span(method: &Method, route: &str, request_id: &HeaderValue) -> Span {
     tracing::info_span!(
         "request",
-        method = %request.method(),
-        route = %crate::route_of(request),
-        request_id = %crate::request_id_of(request),
+        method = %method,
+        route = %route,
+        request_id = %request_id.to_str().unwrap_or("-"),
     )
 }
 
-pub(crate) fn on_response(response: &Response, latency: Duration, _span: &Span) {
-    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "finished");
+/// The one log line of a request, in its span.
+pub(crate) fn finished(span: &Span, status: StatusCode, latency: Duration) {
+    span.in_scope(|| {
+        tracing::info!(status = status.as_u16(), latency_ms = latency.as_millis() as u64, "finished");
+    });
 }
 
 /// The subscriber of the server, writing to `writer`, filtered by `filter` (the syntax of
