@@ -13,8 +13,9 @@
 //! - **Bounded waits.** Every transaction sets the repository's statement timeout, and every
 //!   call returns within it when the server is slow or down: [`Error::Backend`](renraku_core::Error::Backend) with a
 //!   [`PgError`] source. The pool heals when the server comes back.
-//! - **Private.** Errors and `tracing` spans (one per operation: its name and case id) hold
-//!   no personal data and no SQL parameters.
+//! - **Private.** Errors and `tracing` spans (one per operation: its name and case id, at
+//!   `DEBUG`, so that a host logging at `INFO` does not pay for them) hold no personal data
+//!   and no SQL parameters.
 //!
 //! # Usage
 //!
