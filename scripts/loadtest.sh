@@ -17,6 +17,7 @@
 #   scripts/loadtest.sh              # memory, then PostgreSQL if available
 #   STORES=memory scripts/loadtest.sh
 #   ROUNDS=1 DURATION=5s scripts/loadtest.sh   # quicker, noisier
+#   RUST_LOG=warn scripts/loadtest.sh          # renraku-web without its line per request
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,7 +77,7 @@ start_server() { # $1: DATABASE_URL or empty; $2: the binary (renraku-web by def
     port=$(free_port)
     base="http://127.0.0.1:$port"
     log="$work/server-$port.log"
-    env -i PATH="$PATH" RUST_LOG=info RENRAKU_LISTEN="127.0.0.1:$port" \
+    env -i PATH="$PATH" RUST_LOG="${RUST_LOG:-info}" RENRAKU_LISTEN="127.0.0.1:$port" \
         RENRAKU_JWT_PUBLIC_KEY="$work/public.pem" ${1:+DATABASE_URL="$1"} \
         "${2:-$binary}" >"$log" 2>&1 &
     server_pids+=($!)
@@ -106,11 +107,19 @@ fill_case() {
     contact_path=${location#/api}
 }
 
+# The cookie a browser keeps after its first page (the CSRF cookie), sent with every
+# request as a case worker's browser does; without it each page would make a new one.
+browser_cookie() {
+    curl -fs -o /dev/null -D - -H "Authorization: Bearer $token" "$base$contact_path" |
+        awk -F'[:;] *' 'tolower($1) == "set-cookie" { print $2; exit }'
+}
+
 # Prints "requests_per_second p50_ms p99_ms" for one route ($1) of a server ($2, $base by
 # default).
 measure() {
     local out
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $token" "${2:-$base}$1")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $token" \
+        ${cookie:+-H "Cookie: $cookie"} "${2:-$base}$1")
     if grep -q "Non-2xx" <<<"$out"; then
         echo "$1 answered errors:" >&2
         echo "$out" >&2
@@ -136,6 +145,7 @@ side_by_side() {
         read -r rps p50 p99 < <(measure "${4:-$3}" "$2")
         theirs+=("$rps $p50 $p99")
         ratios+=("$(awk -v a="${ours[-1]%% *}" -v b="$rps" 'BEGIN { printf "%.4f", a / b }')")
+        echo "  round $i of $1$3: ${ours[-1]%% *} against ${theirs[-1]%% *} requests/s (${ratios[-1]})" >&2
     done
     local column out=""
     for column in 1 2 3; do
@@ -179,7 +189,8 @@ for store in $STORES; do
     start_server "$url"
     ours_base=$base
     fill_case loadtest-1
-    echo "$store: case loadtest-1 filled; contact $contact_path" >&2
+    cookie=$(browser_cookie)
+    echo "$store: case loadtest-1 filled; contact $contact_path; cookie ${cookie%%=*}" >&2
     read -r ceiling p50 p99 < <(measure /api/heartbeat)
     echo "| $store | GET /api/heartbeat (ceiling) | $ceiling | $p50 | $p99 | 1.00 |" >>"$report"
     if [ "$store" != postgres ]; then
@@ -221,7 +232,7 @@ for store in $STORES; do
 done
 
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%F):"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds side by side, RUST_LOG=${RUST_LOG:-info}, on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%F):"
 cat "$report"
 if [ "$(wc -l <"$baseline_report")" -gt 2 ]; then
     echo

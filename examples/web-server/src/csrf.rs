@@ -77,7 +77,11 @@ impl Key {
 pub(crate) struct CsrfToken(pub(crate) String);
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}"); // writing to a String cannot fail
+        hex
+    })
 }
 
 /// 32 random bytes from the operating system, in hex.
