@@ -9,14 +9,13 @@
 #![allow(missing_docs, clippy::print_stdout)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::hint::black_box;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use criterion::Criterion;
 use renraku_benches::{
-    Comparison, actor, alternating_patch, bench_concurrently, case, concurrency_report, concurrently,
+    Comparison, actor, alternating_patch, bench_concurrently, calls, case, concurrency_report, concurrently,
     contact, criterion, phone, report, rules,
 };
 use renraku_core::access::{AllowAll, PolicyRepository, Role, RoleBasedPolicy};
@@ -331,12 +330,9 @@ fn bench_threads(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let repo = MemoryContactRepository::with_rules(rules());
                 concurrently(&rt, threads, iters, |t, n| {
-                    let (repo, case) = (repo.clone(), case(t));
-                    async move {
-                        for i in 0..n as usize {
-                            black_box(repo.create(&case, contact(i), actor()).await.expect("create"));
-                        }
-                    }
+                    calls(n, (repo.clone(), case(t)), async |(repo, case), i| {
+                        repo.create(case, contact(i as usize), actor()).await.expect("create")
+                    })
                 })
             });
         });
@@ -344,12 +340,9 @@ fn bench_threads(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let bare = Arc::new(BareMap::new());
                 concurrently(&rt, threads, iters, |t, n| {
-                    let (bare, case) = (bare.clone(), case(t));
-                    async move {
-                        for i in 0..n as usize {
-                            black_box(bare.create(&case, contact(i)));
-                        }
-                    }
+                    calls(n, (bare.clone(), case(t)), async |(bare, case), i| {
+                        bare.create(case, contact(i as usize))
+                    })
                 })
             });
         });
@@ -362,20 +355,14 @@ fn bench_threads(c: &mut Criterion) {
         &rt,
         &THREADS,
         |_, n| {
-            let (repo, case) = (repo.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(repo.get(&case, id, actor()).await.expect("get"));
-                }
-            }
+            calls(n, (repo.clone(), big_case.clone()), async move |(repo, case), _| {
+                repo.get(case, id, actor()).await.expect("get")
+            })
         },
         |_, n| {
-            let (bare, case) = (bare.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(bare.get(&case, bare_id).expect("get"));
-                }
-            }
+            calls(n, (bare.clone(), big_case.clone()), async move |(bare, case), _| {
+                bare.get(case, bare_id).expect("get")
+            })
         },
     );
     group.finish();
@@ -386,20 +373,14 @@ fn bench_threads(c: &mut Criterion) {
         &rt,
         &THREADS,
         |_, n| {
-            let (repo, case) = (repo.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(repo.list(&case, our_page, actor()).await.expect("list"));
-                }
-            }
+            calls(n, (repo.clone(), big_case.clone()), async move |(repo, case), _| {
+                repo.list(case, our_page, actor()).await.expect("list")
+            })
         },
         |_, n| {
-            let (bare, case) = (bare.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(bare.list(&case, their_page));
-                }
-            }
+            calls(n, (bare.clone(), big_case.clone()), async move |(bare, case), _| {
+                bare.list(case, their_page)
+            })
         },
     );
     group.finish();
@@ -418,24 +399,18 @@ fn bench_threads(c: &mut Criterion) {
         &rt,
         &THREADS,
         |t, n| {
-            let (repo, case, id, versions) = (repo.clone(), case.clone(), ours[t], our_versions.clone());
-            async move {
-                for _ in 0..n {
-                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
-                    black_box(
-                        repo.update(&case, id, alternating_patch(v), Some(v), actor()).await.expect("update"),
-                    );
-                }
-            }
+            let state = (repo.clone(), case.clone(), ours[t], our_versions.clone());
+            calls(n, state, async move |(repo, case, id, versions), _| {
+                let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                repo.update(case, *id, alternating_patch(v), Some(v), actor()).await.expect("update")
+            })
         },
         |t, n| {
-            let (bare, case, id, versions) = (bare.clone(), case.clone(), theirs[t], their_versions.clone());
-            async move {
-                for _ in 0..n {
-                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
-                    black_box(bare.update(&case, id, alternating_patch(v), v));
-                }
-            }
+            let state = (bare.clone(), case.clone(), theirs[t], their_versions.clone());
+            calls(n, state, async move |(bare, case, id, versions), _| {
+                let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                bare.update(case, *id, alternating_patch(v), v)
+            })
         },
     );
     group.finish();
@@ -447,27 +422,21 @@ fn bench_threads(c: &mut Criterion) {
         &rt,
         &THREADS,
         |_, n| {
-            let (repo, query) = (repo.clone(), query.clone());
-            async move {
-                for _ in 0..n {
-                    let found = repo
-                        .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
-                        .await
-                        .expect("find");
-                    assert!(!found.items.is_empty());
-                    black_box(found);
-                }
-            }
+            calls(n, (repo.clone(), query.clone()), async |(repo, query), _| {
+                let found = repo
+                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
+                    .await
+                    .expect("find");
+                assert!(!found.items.is_empty());
+                found
+            })
         },
         |_, n| {
-            let (bare, query) = (bare.clone(), query.clone());
-            async move {
-                for _ in 0..n {
-                    let found = bare.find_by_phone(&query);
-                    assert!(!found.is_empty());
-                    black_box(found);
-                }
-            }
+            calls(n, (bare.clone(), query.clone()), async |(bare, query), _| {
+                let found = bare.find_by_phone(query);
+                assert!(!found.is_empty());
+                found
+            })
         },
     );
     group.finish();

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use renraku_benches::{
-    Comparison, actor, alternating_patch, bench_concurrently, case, concurrency_report, contact, criterion,
-    hand_written, phone, report, rules, time,
+    Comparison, actor, alternating_patch, bench_concurrently, calls, case, concurrency_report, contact,
+    criterion, hand_written, phone, report, rules, time,
 };
 use renraku_core::plan::{self, ContactChange};
 use renraku_core::{
@@ -540,20 +540,14 @@ fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
             rt,
             &TASKS,
             |t, n| {
-                let (repo, case) = (repo.clone(), case(500_000 + t));
-                async move {
-                    for _ in 0..n {
-                        black_box(repo.create(&case, contact(next()), actor()).await.expect("create"));
-                    }
-                }
+                calls(n, (repo.clone(), case(500_000 + t)), async move |(repo, case), _| {
+                    repo.create(case, contact(next()), actor()).await.expect("create")
+                })
             },
             |t, n| {
-                let (hand, case) = (hand.clone(), case(600_000 + t));
-                async move {
-                    for _ in 0..n {
-                        black_box(hand.create(&case, contact(next())).await);
-                    }
-                }
+                calls(n, (hand.clone(), case(600_000 + t)), async move |(hand, case), _| {
+                    hand.create(case, contact(next())).await
+                })
             },
         );
         group.finish();
@@ -565,20 +559,12 @@ fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
         rt,
         &TASKS,
         |_, n| {
-            let (repo, case) = (repo.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(repo.get(&case, id, actor()).await.expect("get"));
-                }
-            }
+            calls(n, (repo.clone(), big_case.clone()), async move |(repo, case), _| {
+                repo.get(case, id, actor()).await.expect("get")
+            })
         },
         |_, n| {
-            let (hand, case) = (hand.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(hand.get(&case, id).await);
-                }
-            }
+            calls(n, (hand.clone(), big_case.clone()), async move |(hand, case), _| hand.get(case, id).await)
         },
     );
     group.finish();
@@ -589,20 +575,14 @@ fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
         rt,
         &TASKS,
         |_, n| {
-            let (repo, case) = (repo.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(repo.list(&case, page, actor()).await.expect("list"));
-                }
-            }
+            calls(n, (repo.clone(), big_case.clone()), async move |(repo, case), _| {
+                repo.list(case, page, actor()).await.expect("list")
+            })
         },
         |_, n| {
-            let (hand, case) = (hand.clone(), big_case.clone());
-            async move {
-                for _ in 0..n {
-                    black_box(hand.list(&case, page).await);
-                }
-            }
+            calls(n, (hand.clone(), big_case.clone()), async move |(hand, case), _| {
+                hand.list(case, page).await
+            })
         },
     );
     group.finish();
@@ -621,23 +601,18 @@ fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
         rt,
         &TASKS,
         |t, n| {
-            let (repo, case, id, versions) = (repo.clone(), case.clone(), ours[t], our_versions.clone());
-            async move {
-                for _ in 0..n {
-                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
-                    let patch = alternating_patch(v);
-                    black_box(repo.update(&case, id, patch, Some(v), actor()).await.expect("update"));
-                }
-            }
+            let state = (repo.clone(), case.clone(), ours[t], our_versions.clone());
+            calls(n, state, async move |(repo, case, id, versions), _| {
+                let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                repo.update(case, *id, alternating_patch(v), Some(v), actor()).await.expect("update")
+            })
         },
         |t, n| {
-            let (hand, case, id, versions) = (hand.clone(), case.clone(), theirs[t], their_versions.clone());
-            async move {
-                for _ in 0..n {
-                    let v = versions[t].fetch_add(1, Ordering::Relaxed);
-                    black_box(hand.update(&case, id, alternating_patch(v), v, actor()).await);
-                }
-            }
+            let state = (hand.clone(), case.clone(), theirs[t], their_versions.clone());
+            calls(n, state, async move |(hand, case, id, versions), _| {
+                let v = versions[t].fetch_add(1, Ordering::Relaxed);
+                hand.update(case, *id, alternating_patch(v), v, actor()).await
+            })
         },
     );
     group.finish();
@@ -649,27 +624,21 @@ fn bench_concurrency(c: &mut Criterion, fx: &Fixture, seeded: &Seeded) {
         rt,
         &TASKS,
         |_, n| {
-            let (repo, query) = (repo.clone(), query.clone());
-            async move {
-                for _ in 0..n {
-                    let found = repo
-                        .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
-                        .await
-                        .expect("find");
-                    assert!(found.items.len() >= 2);
-                    black_box(found);
-                }
-            }
+            calls(n, (repo.clone(), query.clone()), async |(repo, query), _| {
+                let found = repo
+                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
+                    .await
+                    .expect("find");
+                assert!(found.items.len() >= 2);
+                found
+            })
         },
         |_, n| {
-            let (hand, query) = (hand.clone(), query.clone());
-            async move {
-                for _ in 0..n {
-                    let found = hand.find_by_phone(&query).await;
-                    assert!(found.len() >= 2);
-                    black_box(found);
-                }
-            }
+            calls(n, (hand.clone(), query.clone()), async |(hand, query), _| {
+                let found = hand.find_by_phone(query).await;
+                assert!(found.len() >= 2);
+                found
+            })
         },
     );
     group.finish();

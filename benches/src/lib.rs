@@ -199,6 +199,15 @@ where
     elapsed.mul_f64(iters as f64 / (per_task * tasks as u64) as f64)
 }
 
+/// The body of a benchmark task (see [`concurrently`]): `n` calls of `call` in turn, the
+/// `i`-th as `call(&state, i)`, each result through `black_box`. The task owns `state` (a
+/// repository, a case id: cloned once, before the clock starts), and every call borrows it.
+pub async fn calls<S, T>(n: u64, state: S, call: impl AsyncFn(&S, u64) -> T) {
+    for i in 0..n {
+        std::hint::black_box(call(&state, i).await);
+    }
+}
+
 /// Benchmarks renraku and its baseline at each concurrency level in `levels`, as functions
 /// `renraku-<n>` and `baseline-<n>` of `group` (read back by [`concurrency_report`]).
 pub fn bench_concurrently<F1, F2>(
