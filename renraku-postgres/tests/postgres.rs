@@ -191,6 +191,25 @@ async fn a_server_restart_fails_calls_within_the_timeout_then_heals() {
     assert_eq!(repo.list_all(&case, &clerk()).await.unwrap().len(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_options_replace_a_connection_that_broke_while_idle() {
+    let server = TestServer::start();
+    let connect = |options: sqlx::postgres::PgPoolOptions| options.max_connections(1).connect(server.url());
+    let recommended = connect(renraku_postgres::pool_options()).await.unwrap();
+    let unchecked = connect(sqlx::postgres::PgPoolOptions::new().test_before_acquire(false)).await.unwrap();
+    for pool in [&recommended, &unchecked] {
+        sqlx::query("SELECT 1").execute(pool).await.unwrap();
+    }
+
+    server.stop();
+    server.restart();
+    tokio::time::sleep(renraku_postgres::RECENTLY_USED + Duration::from_millis(100)).await;
+    // Each pool's one connection broke while it was idle: without a ping, the next call
+    // gets it and fails; the recommended options ping it, and replace it.
+    assert!(sqlx::query("SELECT 1").execute(&unchecked).await.is_err(), "a broken connection was used");
+    sqlx::query("SELECT 1").execute(&recommended).await.expect("the broken connection was replaced");
+}
+
 /// One call of each operation of the trait, its result without the value.
 type Call<'a> = (&'static str, std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>);
 
