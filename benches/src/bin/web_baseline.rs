@@ -16,8 +16,8 @@
 //! DATABASE_URL=postgres://… RENRAKU_LISTEN=127.0.0.1:4001 web_baseline
 //! ```
 //!
-//! It reads the tables renraku-web migrated (schema `renraku`), on a pool with sqlx's
-//! defaults, as renraku-web's.
+//! It reads the tables renraku-web migrated (schema `renraku`), on a pool with the options
+//! renraku-web's has (`renraku_postgres::pool_options`).
 
 #![forbid(unsafe_code)]
 
@@ -70,7 +70,7 @@ type Shared = State<Arc<App>>;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let pool = sqlx::postgres::PgPoolOptions::new().connect(&var("DATABASE_URL")?).await?;
+    let pool = renraku_postgres::pool_options().connect(&var("DATABASE_URL")?).await?;
     let repo = PgContactRepository::builder(pool.clone()).build()?;
     let app = Arc::new(App { pool, repo });
     let router = Router::new()

@@ -223,7 +223,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
             Ok(Store { repository: Arc::new(repository), pool: None })
         }
         Some(url) => {
-            let pool = sqlx::postgres::PgPoolOptions::new()
+            // renraku's options: no ping for a connection used within the last half second.
+            let pool = renraku_postgres::pool_options()
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
