@@ -19,11 +19,9 @@
 use std::fmt;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use axum_extra::extract::cookie::CookieJar;
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -97,10 +95,12 @@ fn is_well_formed(value: &str) -> bool {
 
 /// The value of the request's cookie, if it has a well-formed one.
 fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
-    CookieJar::from_headers(headers)
-        .get(cookie_name(secure))
-        .map(|c| c.value().to_owned())
-        .filter(|value| is_well_formed(value))
+    value_in(&CookieJar::from_headers(headers), secure)
+}
+
+/// The value of the cookie in `jar`, if it has a well-formed one.
+fn value_in(jar: &CookieJar, secure: bool) -> Option<String> {
+    jar.get(cookie_name(secure)).map(|c| c.value().to_owned()).filter(|value| is_well_formed(value))
 }
 
 /// The form token of a request that already has the cookie (for error pages, which set
@@ -110,25 +110,21 @@ pub(crate) fn form_token(headers: &HeaderMap, state: &AppState) -> Option<String
     cookie_value(headers, secure).map(|value| state.csrf_key().form_token(&value, headers, secure))
 }
 
-/// Middleware of the HTML pages: makes sure the browser has the cookie, and hands the form
-/// token to the handlers as a [`CsrfToken`] extension.
-pub(crate) async fn ensure_token(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// For every HTML page (its cookies in `jar`): hands the form token to the handlers as a
+/// [`CsrfToken`] extension, and returns the cookie to set if the browser has none yet.
+pub(crate) fn ensure_token(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &mut Request,
+) -> Option<Cookie<'static>> {
     let secure = state.secure_cookies();
-    let (value, is_new) = match cookie_value(request.headers(), secure) {
+    let (value, is_new) = match value_in(jar, secure) {
         Some(value) => (value, false),
         None => (new_cookie_value(), true),
     };
     let token = state.csrf_key().form_token(&value, request.headers(), secure);
     request.extensions_mut().insert(CsrfToken(token));
-    let mut response = next.run(request).await;
-    if is_new {
-        cookies::append(response.headers_mut(), cookies::cookie(cookie_name(secure), value, secure));
-    }
-    response
+    is_new.then(|| cookies::cookie(cookie_name(secure), value, secure))
 }
 
 /// Whether the browser says the request comes from another site (or another origin of

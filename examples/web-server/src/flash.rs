@@ -3,9 +3,8 @@
 //! The cookie holds a fixed key such as `created`, never free text, so nothing a user typed
 //! travels in it and nothing in it needs escaping.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
@@ -91,14 +90,17 @@ pub(crate) fn see_other(to: &str) -> Response {
     }
 }
 
-/// Middleware of the HTML pages: reads the flash of the request for the handlers, and
-/// deletes the cookie once an HTML page was rendered (that page showed it), unless the
-/// response sets a new flash.
-pub(crate) async fn take(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let jar = CookieJar::from_headers(request.headers());
+/// For every HTML page (its cookies in `jar`): hands the flash of the request to the
+/// handlers as an [`IncomingFlash`] extension; returns whether the request had the cookie.
+pub(crate) fn take(jar: &CookieJar, request: &mut Request) -> bool {
     let incoming = jar.get(COOKIE).map(|c| Flash::from_key(c.value()));
     request.extensions_mut().insert(IncomingFlash(incoming.flatten()));
-    let mut response = next.run(request).await;
+    incoming.is_some()
+}
+
+/// After the page: deletes the cookie the request `had` once an HTML page was rendered
+/// (that page showed it), unless the response sets a new flash.
+pub(crate) fn clear_if_shown(state: &AppState, had: bool, response: &mut Response) {
     let is_page = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -108,11 +110,10 @@ pub(crate) async fn take(State(state): State<AppState>, mut request: Request, ne
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
-        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{COOKIE}="))));
-    if incoming.is_some() && is_page && !sets_flash {
+        .any(|v| v.as_bytes().strip_prefix(COOKIE.as_bytes()).is_some_and(|rest| rest.starts_with(b"=")));
+    if had && is_page && !sets_flash {
         cookies::remove(response.headers_mut(), COOKIE, state.secure_cookies());
     }
-    response
 }
 
 #[cfg(test)]

@@ -309,8 +309,7 @@ pub fn app(state: AppState) -> Router {
     let pages = pages::router()
         .merge(transfer::router())
         .merge(person::router())
-        .layer(from_fn_with_state(state.clone(), flash::take))
-        .layer(from_fn_with_state(state.clone(), csrf::ensure_token));
+        .layer(from_fn_with_state(state.clone(), middleware::around_each_page));
     Router::new()
         .merge(pages)
         .merge(api::router())

@@ -15,10 +15,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
+use axum_extra::extract::cookie::CookieJar;
 use tracing::Instrument as _;
 
 use crate::error::{HttpError, Surface};
-use crate::{AppState, BODY_LIMIT, CONTENT_SECURITY_POLICY, auth, telemetry, transfer};
+use crate::{AppState, BODY_LIMIT, CONTENT_SECURITY_POLICY, auth, cookies, csrf, flash, telemetry, transfer};
 
 /// How long a request may take before it answers 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,6 +53,24 @@ pub(crate) async fn around_each_request(
     let headers = response.headers_mut();
     set_security_headers(headers);
     headers.entry(telemetry::REQUEST_ID).or_insert(id);
+    response
+}
+
+/// The middleware of the HTML pages, inside [`around_each_request`]: the CSRF cookie and
+/// form token, and the flash, from one reading of the request's cookies.
+pub(crate) async fn around_each_page(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let new_csrf_cookie = csrf::ensure_token(&state, &jar, &mut request);
+    let had_flash = flash::take(&jar, &mut request);
+    let mut response = next.run(request).await;
+    flash::clear_if_shown(&state, had_flash, &mut response);
+    if let Some(cookie) = new_csrf_cookie {
+        cookies::append(response.headers_mut(), cookie);
+    }
     response
 }
 
