@@ -1,11 +1,14 @@
 //! The HTML templates (askama: compiled with the binary, every value HTML-escaped) and the
 //! small view models they show.
 
+use std::sync::LazyLock;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use renraku_core::{AuditEvent, CaseId, Contact, ContactField, Cursor, FieldKind, ValidationErrors};
@@ -96,12 +99,19 @@ impl Link {
 
 /// A moment as the pages show it: in the configured time zone, with its abbreviation.
 pub(crate) fn when(at: DateTime<Utc>, time_zone: Tz) -> String {
-    at.with_timezone(&time_zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+    static FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| parsed("%Y-%m-%d %H:%M:%S %Z"));
+    at.with_timezone(&time_zone).format_with_items(FORMAT.iter()).to_string()
 }
 
 /// A moment for `<time datetime>`: RFC 3339 in UTC.
 fn machine_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    static FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| parsed("%Y-%m-%dT%H:%M:%SZ"));
+    at.format_with_items(FORMAT.iter()).to_string()
+}
+
+/// A time format parsed once rather than on every use (a page shows several times).
+fn parsed(format: &'static str) -> Vec<Item<'static>> {
+    StrftimeItems::new(format).parse().unwrap_or_default()
 }
 
 /// The `tel:` link of a phone number in E.164 form.
@@ -545,4 +555,17 @@ pub(crate) struct ErrorPage {
     pub(crate) message: String,
     pub(crate) details: Vec<String>,
     pub(crate) link: Option<Link>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_show_in_the_time_zone_and_in_rfc_3339() {
+        let at = DateTime::parse_from_rfc3339("2026-07-01T10:02:03Z").unwrap().with_timezone(&Utc);
+        assert_eq!(when(at, chrono_tz::Europe::Berlin), "2026-07-01 12:02:03 CEST");
+        assert_eq!(when(at, chrono_tz::UTC), "2026-07-01 10:02:03 UTC");
+        assert_eq!(machine_time(at), "2026-07-01T10:02:03Z");
+    }
 }
