@@ -78,8 +78,15 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What every handler shares: the store, how requests are authenticated, the key of the
 /// CSRF tokens and the metrics.
+///
+/// Cloning it is one reference count: every request clones it a few times (each extractor
+/// and middleware that takes the state).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The fields of [`AppState`], behind its one `Arc`.
+#[derive(Debug, Clone)]
+struct Shared {
     store: Arc<dyn ContactRepository>,
     auth: Arc<Auth>,
     secure_cookies: bool,
@@ -95,7 +102,7 @@ impl AppState {
     /// CSRF key is new and random: tokens of another process (or state) do not pass.
     #[must_use]
     pub fn new(store: Arc<dyn ContactRepository>, auth: Auth) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             store,
             auth: Arc::new(auth),
             secure_cookies: false,
@@ -104,14 +111,14 @@ impl AppState {
             metrics: Arc::default(),
             time_zone: chrono_tz::UTC,
             default_roles: RoleList::default().0,
-        }
+        }))
     }
 
     /// The roles of a token without a `roles` claim (and of every request with
     /// authentication disabled); [`DEFAULT_ROLES`] unless set.
     #[must_use]
     pub fn with_default_roles(mut self, roles: renraku_core::access::Roles) -> Self {
-        self.default_roles = roles;
+        Arc::make_mut(&mut self.0).default_roles = roles;
         self
     }
 
@@ -119,53 +126,53 @@ impl AppState {
     /// metrics show its use. Without one, the store is always ready (memory).
     #[must_use]
     pub fn with_database(mut self, pool: sqlx::PgPool) -> Self {
-        self.database = Some(pool);
+        Arc::make_mut(&mut self.0).database = Some(pool);
         self
     }
 
     /// Marks the cookies `Secure`: right behind a TLS proxy, wrong on plain HTTP.
     #[must_use]
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {
-        self.secure_cookies = secure;
+        Arc::make_mut(&mut self.0).secure_cookies = secure;
         self
     }
 
     /// Shows the times on the pages in `time_zone` (UTC unless set).
     #[must_use]
     pub fn with_time_zone(mut self, time_zone: chrono_tz::Tz) -> Self {
-        self.time_zone = time_zone;
+        Arc::make_mut(&mut self.0).time_zone = time_zone;
         self
     }
 
     /// The time zone of the times on the pages.
     #[must_use]
     pub fn time_zone(&self) -> chrono_tz::Tz {
-        self.time_zone
+        self.0.time_zone
     }
 
     /// The store, without the policy of any request: the handlers never use it, but the
     /// store each request's user may use (see `access.rs`).
     #[must_use]
     pub fn store(&self) -> &dyn ContactRepository {
-        self.store.as_ref()
+        self.0.store.as_ref()
     }
 
     /// How requests are authenticated.
     #[must_use]
     pub fn auth(&self) -> &Auth {
-        &self.auth
+        &self.0.auth
     }
 
     /// The metrics of the requests served with this state.
     #[must_use]
     pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+        &self.0.metrics
     }
 
     /// Whether the store can serve requests now: the database answers a trivial query
     /// within 2 s (always, without a database).
     pub async fn ready(&self) -> bool {
-        let Some(pool) = &self.database else { return true };
+        let Some(pool) = &self.0.database else { return true };
         match tokio::time::timeout(READY_TIMEOUT, sqlx::query("SELECT 1").execute(pool)).await {
             Ok(Ok(_)) => true,
             Ok(Err(err)) => {
@@ -182,23 +189,23 @@ impl AppState {
 
     /// The store that each request wraps in its policy.
     pub(crate) fn shared_store(&self) -> &Arc<dyn ContactRepository> {
-        &self.store
+        &self.0.store
     }
 
     pub(crate) fn default_roles(&self) -> renraku_core::access::Roles {
-        self.default_roles
+        self.0.default_roles
     }
 
     pub(crate) fn secure_cookies(&self) -> bool {
-        self.secure_cookies
+        self.0.secure_cookies
     }
 
     pub(crate) fn database(&self) -> Option<&sqlx::PgPool> {
-        self.database.as_ref()
+        self.0.database.as_ref()
     }
 
     pub(crate) fn csrf_key(&self) -> &csrf::Key {
-        &self.csrf
+        &self.0.csrf
     }
 }
 
