@@ -322,9 +322,15 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .route("/style.css", get(stylesheet))
         .fallback(fallback)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(from_fn_with_state(state.clone(), middleware::around_each_request))
+        // One `layer` call: axum boxes each layer's service, and each box is cloned per
+        // request. Outermost first; on the routes (not around the router) so that the
+        // middleware sees the matched route.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), middleware::around_each_request))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
         .with_state(state)
 }
 

@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
-use tower::ServiceExt as _;
+use tower::{Layer as _, ServiceExt as _};
 use tower_http::timeout::RequestBodyDeadlineLayer;
 
 use crate::metrics::ConnectionStats;
@@ -114,7 +114,9 @@ pub async fn serve(
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
-    let service = router.layer(RequestBodyDeadlineLayer::new(limits.body_timeout));
+    // Around the whole router, not each route (`Router::layer`): one service less to clone
+    // per request.
+    let service = RequestBodyDeadlineLayer::new(limits.body_timeout).layer(router);
     let mut out_of_files = false;
     let mut shutdown = pin!(shutdown);
     loop {
