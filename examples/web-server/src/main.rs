@@ -9,7 +9,8 @@ use tokio::sync::watch;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    telemetry::init();
+    // Declared first, dropped last: the buffered log lines are written out on every return.
+    let _log = telemetry::init();
     config.check()?;
     if config.disable_auth {
         tracing::warn!(

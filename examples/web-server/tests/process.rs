@@ -38,6 +38,22 @@ fn run_and_stop_with(signal: &str) {
 }
 
 #[test]
+fn a_log_line_reaches_standard_output_while_the_server_runs() {
+    let mut server = Process::start(&[("DISABLE_AUTH", "true"), ("RENRAKU_LISTEN", "127.0.0.1:0")]);
+    let base = server.base_url();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let id = runtime.block_on(async {
+        let heartbeat = Http::new().get(&format!("{base}/api/heartbeat"), &[]).await;
+        heartbeat.headers["x-request-id"].to_str().unwrap().to_owned()
+    });
+    // The lines are buffered (a few kilobytes here, far below the buffer's size): the
+    // flushing thread writes this one within its interval, 100 ms.
+    let patience = renraku_web::telemetry::FLUSH_INTERVAL * 20;
+    let line = server.wait_for_within(&id, patience);
+    assert!(line.contains("route=/api/heartbeat") && line.contains("status=204"), "{line}");
+}
+
+#[test]
 fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
     run_and_stop_with("TERM");
 }

@@ -70,7 +70,12 @@ impl Process {
 
     /// Waits for a line containing `needle` and returns it.
     pub fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_for_within(needle, Duration::from_secs(30))
+    }
+
+    /// Waits at most `patience` for a line containing `needle` and returns it.
+    pub fn wait_for_within(&mut self, needle: &str, patience: Duration) -> String {
+        let deadline = Instant::now() + patience;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
