@@ -1,13 +1,14 @@
 //! What happens around every request, in one middleware: its id, its log line and metrics,
 //! the refusals that need no handler (a remote host while authentication is disabled, a
 //! body declared too large), the timeout, errors rendered in the surface's format, and the
-//! security headers of every response.
+//! security headers of every response. The HTML pages have one more inside it, for their
+//! CSRF cookie and their flash.
 //!
 //! One function rather than a stack of tower layers (tower-http has one for most of these)
 //! because on PostgreSQL a request waits for the database, and each wake-up polls it
 //! through every layer again: fifteen layers cost a fifth to a quarter of renraku-web's
-//! throughput there (BENCHMARKS.md, "The layer stack"). The steps keep the order the layers
-//! had, outermost first.
+//! throughput there (BENCHMARKS.md, "Web: load test of renraku-web"). The steps keep the
+//! order the layers had, outermost first.
 
 use std::time::{Duration, Instant};
 
