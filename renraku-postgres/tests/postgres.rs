@@ -210,6 +210,42 @@ async fn pool_options_replace_a_connection_that_broke_while_idle() {
     sqlx::query("SELECT 1").execute(&recommended).await.expect("the broken connection was replaced");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_options_skip_the_ping_only_for_a_connection_used_within_half_a_second() {
+    let server = TestServer::shared();
+    let admin = server.pool(1).await;
+    let pool = renraku_postgres::pool_options().max_connections(1).connect(server.url()).await.unwrap();
+    let backend = || sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(&pool);
+    // Ends the pool's one connection on the server once it is back in the pool (its return
+    // ping done), and waits until the server no longer lists it.
+    let break_idle_connection = async |pid: i32| {
+        while pool.num_idle() < 1 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&admin).await.unwrap();
+        let gone = "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)";
+        while !sqlx::query_scalar::<_, bool>(gone).bind(pid).fetch_one(&admin).await.unwrap() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+
+    // Back in the pool just now: handed out without a ping (the round trip saved), so the
+    // broken connection fails the call, as documented...
+    let pid = backend().await.unwrap();
+    let returned = Instant::now();
+    break_idle_connection(pid).await;
+    let within = returned.elapsed();
+    assert!(within < renraku_postgres::RECENTLY_USED, "too slow to test the window: {within:?}");
+    assert!(backend().await.is_err(), "a connection used {within:?} ago was pinged");
+    // ...and is not handed out again.
+    let pid = backend().await.expect("the broken connection was replaced");
+
+    // Idle for longer: pinged before it is handed out, found broken and replaced.
+    break_idle_connection(pid).await;
+    tokio::time::sleep(renraku_postgres::RECENTLY_USED + Duration::from_millis(100)).await;
+    assert_ne!(backend().await.expect("the broken connection was replaced"), pid);
+}
+
 /// One call of each operation of the trait, its result without the value.
 type Call<'a> = (&'static str, std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>);
 
