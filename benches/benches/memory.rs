@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 use criterion::Criterion;
 use renraku_benches::{
     Comparison, actor, alternating_patch, bench_concurrently, calls, case, concurrency_report, concurrently,
-    contact, criterion, phone, report, rules,
+    contact, criterion, find_phone, phone, report, rules,
 };
 use renraku_core::access::{AllowAll, PolicyRepository, Role, RoleBasedPolicy};
 use renraku_core::plan;
@@ -224,14 +224,7 @@ fn bench_reads(c: &mut Criterion) {
     let query = phone(4_242);
     let mut group = c.benchmark_group("memory-find_phone_in_100000");
     group.bench_function("renraku", |b| {
-        b.to_async(&rt).iter(|| async {
-            let found = repo
-                .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
-                .await
-                .expect("find");
-            assert!(!found.items.is_empty());
-            found
-        });
+        b.to_async(&rt).iter(|| async { find_phone(&repo, &query, 1).await });
     });
     group.bench_function("baseline", |b| {
         b.to_async(&rt).iter(|| async {
@@ -422,14 +415,7 @@ fn bench_threads(c: &mut Criterion) {
         &rt,
         &THREADS,
         |_, n| {
-            calls(n, (repo.clone(), query.clone()), async |(repo, query), _| {
-                let found = repo
-                    .find(ContactQuery::Phone(query.clone()), PageRequest::default(), actor())
-                    .await
-                    .expect("find");
-                assert!(!found.items.is_empty());
-                found
-            })
+            calls(n, (repo.clone(), query.clone()), async |(repo, query), _| find_phone(repo, query, 1).await)
         },
         |_, n| {
             calls(n, (bare.clone(), query.clone()), async |(bare, query), _| {

@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use criterion::measurement::WallTime;
-use renraku_core::{Actor, CaseId, ContactField, ContactPatch, NewContact, Rules};
+use renraku_core::{
+    Actor, CaseId, Contact, ContactField, ContactPatch, ContactQuery, ContactRepository, NewContact, Page,
+    PageRequest, Rules,
+};
 
 /// The rules every benchmark validates with.
 #[must_use]
@@ -64,6 +67,21 @@ pub fn contact(i: usize) -> NewContact {
 #[must_use]
 pub fn phone(i: usize) -> String {
     format!("030 {}", 2_000_000 + i % 50_000)
+}
+
+/// The contacts with `phone` through `repo`'s search, checked to be at least `at_least`:
+/// the call every search benchmark times.
+pub async fn find_phone(
+    repo: &(impl ContactRepository + ?Sized),
+    phone: &str,
+    at_least: usize,
+) -> Page<Contact> {
+    let found = repo
+        .find(ContactQuery::Phone(phone.to_owned()), PageRequest::default(), actor())
+        .await
+        .expect("find");
+    assert!(found.items.len() >= at_least);
+    found
 }
 
 /// A patch that really changes a contact at every version: it alternates between two
