@@ -27,10 +27,16 @@ pub(crate) async fn get(
     let sql = repo.sql().select_contact.statement(repo.read_audit(), repo.distributed());
     let query = sqlx::query(sql).bind(case_id.as_str()).bind(id.as_uuid());
     let (query, event) = audited(repo, query, || plan::viewed(case_id, id, actor));
-    // A view is recorded only if there was a contact to see.
-    let found = fetch(repo, query, event, |rows| !rows.is_empty()).await?;
-    let row = found.first().ok_or_else(|| Error::contact_not_found(case_id, id))?;
-    Ok(rows::contact(row)?)
+    let row = if event.is_some() && repo.distributed() {
+        // A view is recorded only if there was a contact to see.
+        fetch(repo, query, event, |rows| !rows.is_empty()).await?.into_iter().next()
+    } else {
+        // At most one row: `fetch_optional` makes one row stream where `fetch_all` makes
+        // two, 4 allocations less per call (BENCHMARKS.md, issue 16).
+        repo.bounded(query.fetch_optional(repo.pool())).await?
+    };
+    let row = row.ok_or_else(|| Error::contact_not_found(case_id, id))?;
+    Ok(rows::contact(&row)?)
 }
 
 pub(crate) async fn list(
