@@ -248,42 +248,44 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// JSON with `<`, `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026`: the same JSON to a
-/// parser, but no markup even if a careless client renders it as HTML. (Those characters
-/// only ever occur inside JSON strings, where the escapes mean the same.)
+/// parser, but no markup even if a careless client renders it as HTML.
 ///
 /// # Errors
 /// `500 Internal Server Error` if the value cannot be serialized (logged).
 pub(crate) fn html_safe_json(value: &impl serde::Serialize) -> Result<Vec<u8>, StatusCode> {
     let mut json = Vec::with_capacity(512);
-    value.serialize(&mut serde_json::Serializer::with_formatter(&mut json, HtmlSafe)).map_err(|err| {
+    serde_json::to_writer(&mut json, value).map_err(|err| {
         tracing::error!(error = %err, "a response body could not be serialized");
         StatusCode::INTERNAL_SERVER_ERROR
     })?;
-    Ok(json)
+    Ok(escape_markup(json))
 }
 
-/// serde_json's compact format, with `<`, `>` and `&` in strings escaped as they are
-/// written (one pass, no second buffer).
-struct HtmlSafe;
-
-impl serde_json::ser::Formatter for HtmlSafe {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        let mut rest = fragment;
-        while let Some(at) = rest.find(['<', '>', '&']) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            writer.write_all(match rest.as_bytes()[at] {
-                b'<' => b"\\u003c",
-                b'>' => b"\\u003e",
-                _ => b"\\u0026",
-            })?;
-            rest = &rest[at + 1..];
-        }
-        writer.write_all(rest.as_bytes())
+/// Escapes `<`, `>` and `&` in serialized JSON. Those characters only ever occur inside JSON
+/// strings, where the escapes mean the same, so the whole output can be searched at once.
+///
+/// One search of the output (memchr, vectorized) instead of escaping each string as it is
+/// written (a `serde_json` formatter): a contact's fields rarely hold any of the three, and
+/// a formatter's check of each short string cost more than serde_json's whole escaping
+/// (BENCHMARKS.md, issue 16).
+fn escape_markup(json: Vec<u8>) -> Vec<u8> {
+    let mut found = memchr::memchr3_iter(b'<', b'>', b'&', &json).peekable();
+    if found.peek().is_none() {
+        return json;
     }
+    let mut escaped = Vec::with_capacity(json.len() + 64);
+    let mut start = 0;
+    for at in found {
+        escaped.extend_from_slice(&json[start..at]);
+        escaped.extend_from_slice(match json[at] {
+            b'<' => b"\\u003c",
+            b'>' => b"\\u003e",
+            _ => b"\\u0026",
+        });
+        start = at + 1;
+    }
+    escaped.extend_from_slice(&json[start..]);
+    escaped
 }
 
 /// The stylesheet, compiled into the binary.

@@ -10,10 +10,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -28,14 +28,50 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
-    route: String,
+    route: Route,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: &'static str,
-    route: String,
+    route: Route,
+}
+
+/// The route template of a request (`/cases/{case_id}`), or `<unmatched>`: the router's
+/// own text, shared rather than copied into each request's labels.
+#[derive(Debug, Clone)]
+pub(crate) struct Route(Option<MatchedPath>);
+
+impl Route {
+    /// The route the router matched for `request`.
+    pub(crate) fn of(request: &Request) -> Self {
+        Self(request.extensions().get::<MatchedPath>().cloned())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("<unmatched>", MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Route {}
+
+impl std::hash::Hash for Route {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for Route {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> fmt::Result {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -166,13 +202,13 @@ fn method_label(method: &Method) -> &'static str {
 
 impl Metrics {
     /// Counts an answered request and its time from head to response head.
-    pub(crate) fn observe(&self, method: &Method, route: &str, status: StatusCode, latency: Duration) {
+    pub(crate) fn observe(&self, method: &Method, route: &Route, status: StatusCode, latency: Duration) {
         let method = method_label(method);
         self.latency
-            .get_or_create(&RouteLabels { method, route: route.to_owned() })
+            .get_or_create(&RouteLabels { method, route: route.clone() })
             .observe(latency.as_secs_f64());
         self.requests
-            .get_or_create(&RequestLabels { method, route: route.to_owned(), status: status.as_u16() })
+            .get_or_create(&RequestLabels { method, route: route.clone(), status: status.as_u16() })
             .inc();
     }
 }

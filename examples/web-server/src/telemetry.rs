@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use tower_http::request_id::{MakeRequestId as _, MakeRequestUuid, RequestId};
 use tracing::Span;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::{Layer, Registry};
 
 /// The filter used when `RUST_LOG` is not set.
 pub const DEFAULT_FILTER: &str = "info";
@@ -33,9 +34,9 @@ pub(crate) fn request_id(request: &mut Request) -> HeaderValue {
     match request.headers().get(&REQUEST_ID) {
         Some(id) if is_id(id.as_bytes()) => id.clone(),
         _ => {
-            let id = MakeRequestUuid
-                .make_request_id(request)
-                .map_or_else(|| HeaderValue::from_static("-"), RequestId::into_header_value);
+            let mut text = uuid::Uuid::encode_buffer();
+            let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+            let id = HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"));
             request.headers_mut().insert(REQUEST_ID, id.clone());
             id
         }
@@ -62,16 +63,22 @@ pub(crate) fn finished(span: &Span, status: StatusCode, latency: Duration) {
 
 /// The subscriber of the server, writing to `writer`, filtered by `filter` (the syntax of
 /// `RUST_LOG`). The tests capture the server's logs with it.
-pub fn subscriber<W>(writer: W, filter: &str, ansi: bool) -> impl tracing::Subscriber + Send + Sync + 'static
+///
+/// A filter of levels and targets only (`info`, `warn,renraku_web=debug`) is a
+/// [`Targets`]; one with span or field directives (`[request]=debug`) an [`EnvFilter`],
+/// which is read by the same rules but checks a shared table at every entry to a span:
+/// about 17 times per request on PostgreSQL, where sqlx enters the request's span at each
+/// poll of a row stream (BENCHMARKS.md, issue 16).
+pub fn subscriber<W>(writer: W, filter: &str) -> impl tracing::Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
-        .with_writer(writer)
-        .with_ansi(ansi)
-        .with_target(false)
-        .finish()
+    let filter: Box<dyn Layer<Registry> + Send + Sync> = match filter.parse::<Targets>() {
+        Ok(targets) => Box::new(targets),
+        Err(_) => Box::new(EnvFilter::new(filter)),
+    };
+    let format = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_target(false);
+    tracing_subscriber::registry().with(filter).with(format)
 }
 
 /// How long a log line of the server waits in its buffer at most.
@@ -92,9 +99,7 @@ const BUFFER: usize = 64 * 1024;
 /// own instead, which writes each; tried, that thread competed with the server on two
 /// cores.) If the process is killed, the lines of the last [`FLUSH_INTERVAL`] are lost.
 pub fn init() -> FlushOnDrop {
-    use std::io::IsTerminal as _;
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT_FILTER.to_owned());
-    let ansi = std::io::stdout().is_terminal();
     let output = Arc::new(Mutex::new(BufWriter::with_capacity(BUFFER, std::io::stdout())));
     let flusher = output.clone();
     let flushing = std::thread::Builder::new().name("log-flush".into()).spawn(move || {
@@ -105,11 +110,11 @@ pub fn init() -> FlushOnDrop {
     });
     if flushing.is_err() {
         // No thread, no buffering: every line at once, as a plain subscriber writes it.
-        let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, &filter, ansi));
+        let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, &filter));
         return FlushOnDrop(None);
     }
     // A second call (only in tests) keeps the first subscriber.
-    let _ = tracing::subscriber::set_global_default(subscriber(Buffered(output.clone()), &filter, ansi));
+    let _ = tracing::subscriber::set_global_default(subscriber(Buffered(output.clone()), &filter));
     FlushOnDrop(Some(output))
 }
 

@@ -51,7 +51,7 @@ impl<'a> MakeWriter<'a> for Captured {
 async fn requests_are_logged_one_line_each_without_personal_data_or_tokens() {
     let captured = Captured::default();
     // "debug" shows more than the server's default ("info") and still must not leak.
-    let subscriber = renraku_web::telemetry::subscriber(captured.clone(), "debug,hyper=info", false);
+    let subscriber = renraku_web::telemetry::subscriber(captured.clone(), "debug,hyper=info");
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let secrets = [
