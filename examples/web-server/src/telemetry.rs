@@ -54,11 +54,9 @@ pub(crate) fn request_span(method: &Method, route: &str, request_id: &HeaderValu
     )
 }
 
-/// The one log line of a request, in its span.
+/// The one log line of a request, in its span (its parent, without entering it).
 pub(crate) fn finished(span: &Span, status: StatusCode, latency: Duration) {
-    span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), latency_ms = latency.as_millis() as u64, "finished");
-    });
+    tracing::info!(parent: span, status = status.as_u16(), latency_ms = latency.as_millis() as u64, "finished");
 }
 
 /// The subscriber of the server, writing to `writer`, filtered by `filter` (the syntax of
