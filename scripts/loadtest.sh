@@ -161,9 +161,9 @@ instructions() {
     start_server "$1" "$2" valgrind --tool=callgrind --callgrind-out-file="$counts.%p"
     local headers=(-H "Authorization: Bearer $token" ${cookie:+-H "Cookie: $cookie"})
     wrk -t1 -c8 -d3s "${headers[@]}" "$base$3" >/dev/null
-    callgrind_control -z "$server_pid" >/dev/null
+    callgrind_control -z "$server_pid" >/dev/null 2>&1
     out=$(wrk -t1 -c8 -d"$DURATION" "${headers[@]}" "$base$3")
-    callgrind_control -d "$server_pid" >/dev/null
+    callgrind_control -d "$server_pid" >/dev/null 2>&1
     for _ in $(seq 50); do [ -s "$counts.$server_pid.1" ] && break; sleep 0.1; done
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
     total=$(awk '/^summary:/ {print $2}' "$counts.$server_pid.1")
