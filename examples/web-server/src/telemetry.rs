@@ -65,7 +65,7 @@ pub(crate) fn finished(span: &Span, status: StatusCode, latency: Duration) {
 /// A filter of levels and targets only (`info`, `warn,renraku_web=debug`) is a
 /// [`Targets`]; one with span or field directives (`[request]=debug`) an [`EnvFilter`],
 /// which is read by the same rules but checks a shared table at every entry to a span:
-/// about 17 times per request on PostgreSQL, where sqlx enters the request's span at each
+/// about 6 times per JSON get on PostgreSQL, where sqlx enters the request's span at each
 /// poll of a row stream (BENCHMARKS.md, issue 16).
 pub fn subscriber<W>(writer: W, filter: &str) -> impl tracing::Subscriber + Send + Sync + 'static
 where
