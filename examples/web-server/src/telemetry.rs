@@ -71,9 +71,11 @@ pub fn subscriber<W>(writer: W, filter: &str) -> impl tracing::Subscriber + Send
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter: Box<dyn Layer<Registry> + Send + Sync> = match filter.parse::<Targets>() {
-        Ok(targets) => Box::new(targets),
-        Err(_) => Box::new(EnvFilter::new(filter)),
+    // Targets would take `[span]` for a target's name: any `[` goes to EnvFilter.
+    let targets = if filter.contains('[') { None } else { filter.parse::<Targets>().ok() };
+    let filter: Box<dyn Layer<Registry> + Send + Sync> = match targets {
+        Some(targets) => Box::new(targets),
+        None => Box::new(EnvFilter::new(filter)),
     };
     let format = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_target(false);
     tracing_subscriber::registry().with(filter).with(format)
@@ -112,15 +114,16 @@ pub fn init() -> FlushOnDrop {
         return FlushOnDrop(None);
     }
     // A second call (only in tests) keeps the first subscriber.
-    let _ = tracing::subscriber::set_global_default(subscriber(Buffered(output.clone()), &filter));
+    let _ = tracing::subscriber::set_global_default(subscriber(Shared(output.clone()), &filter));
     FlushOnDrop(Some(output))
 }
 
-/// The buffer as the subscriber's writer: each line is written under its lock.
-struct Buffered(Arc<Mutex<BufWriter<Stdout>>>);
+/// A writer shared with others as the subscriber's writer (the buffer of [`init`]): each
+/// line is written under its lock.
+struct Shared<W>(Arc<Mutex<W>>);
 
-impl<'a> MakeWriter<'a> for Buffered {
-    type Writer = <Mutex<BufWriter<Stdout>> as MakeWriter<'a>>::Writer;
+impl<'a, W: std::io::Write + 'a> MakeWriter<'a> for Shared<W> {
+    type Writer = <Mutex<W> as MakeWriter<'a>>::Writer;
 
     fn make_writer(&'a self) -> Self::Writer {
         self.0.make_writer()
@@ -144,4 +147,31 @@ impl Drop for FlushOnDrop {
 fn flush(output: &Mutex<BufWriter<Stdout>>) {
     use std::io::Write as _;
     let _ = output.lock().unwrap_or_else(PoisonError::into_inner).flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines `filter` lets through of an event inside a `request` span and one outside.
+    fn logged(filter: &str) -> String {
+        let output = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(subscriber(Shared(output.clone()), filter), || {
+            tracing::info_span!("request").in_scope(|| tracing::info!("inside"));
+            tracing::info!("outside");
+        });
+        let bytes = output.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn filters_of_levels_and_of_spans_both_apply() {
+        // A span directive, which only EnvFilter reads: inside the span only.
+        let in_span = logged("warn,[request]=info");
+        assert!(in_span.contains("inside") && !in_span.contains("outside"), "{in_span}");
+        // Levels and targets only: the Targets filter.
+        let all = logged("info");
+        assert!(all.contains("inside") && all.contains("outside"), "{all}");
+        assert_eq!(logged("warn"), "");
+    }
 }
