@@ -237,6 +237,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn requests_of_one_route_count_in_one_series() {
+        let metrics = Metrics::default();
+        for _ in 0..2 {
+            metrics.observe(&Method::GET, &Route(None), StatusCode::NOT_FOUND, Duration::from_millis(1));
+        }
+        let text = metrics.render(None).unwrap();
+        assert!(
+            text.contains(r#"renraku_http_requests_total{method="GET",route="<unmatched>",status="404"} 2"#),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn odd_methods_share_one_label() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
         assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
