@@ -293,17 +293,12 @@ done
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds side by side, RUST_LOG=${RUST_LOG:-info}, on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%F):"
 cat "$report"
-if [ "$(wc -l <"$baseline_report")" -gt 2 ]; then
-    echo
-    echo "renraku-web on PostgreSQL against the baseline (hand-written sqlx, plain HTML), same run:"
-    echo
-    cat "$baseline_report"
-    { echo; cat "$baseline_report"; } >>"$report"
-fi
-if [ "$(wc -l <"$instructions_report")" -gt 2 ]; then
-    echo
-    echo "Instructions per request under callgrind (wrk -t1 -c8 -d$DURATION after a warm-up; SHA-256 without the CPU's SHA instructions):"
-    echo
-    cat "$instructions_report"
-    { echo; cat "$instructions_report"; } >>"$report"
-fi
+# Prints a table ($2) under its title ($1) and appends it to the report, if it has rows.
+section() {
+    [ "$(wc -l <"$2")" -gt 2 ] || return 0
+    printf '\n%s\n\n' "$1"
+    cat "$2"
+    { echo; cat "$2"; } >>"$report"
+}
+section "renraku-web on PostgreSQL against the baseline (hand-written sqlx, plain HTML), same run:" "$baseline_report"
+section "Instructions per request under callgrind (wrk -t1 -c8 -d$DURATION after a warm-up; SHA-256 without the CPU's SHA instructions):" "$instructions_report"

@@ -27,7 +27,7 @@ pub(crate) async fn get(
     let sql = repo.sql().select_contact.statement(repo.read_audit(), repo.distributed());
     let query = sqlx::query(sql).bind(case_id.as_str()).bind(id.as_uuid());
     let (query, event) = audited(repo, query, || plan::viewed(case_id, id, actor));
-    let row = if event.is_some() && repo.distributed() {
+    let row = if in_transaction(repo, event.as_ref()) {
         // A view is recorded only if there was a contact to see.
         fetch(repo, query, event, |rows| !rows.is_empty()).await?.into_iter().next()
     } else {
@@ -176,6 +176,12 @@ fn audited<'q>(
     (bind_event(query.bind(event.case_id.as_str().to_owned()), &event), Some(event))
 }
 
+/// Whether a read with `event` needs a transaction: an audited read on a distributed
+/// repository stores its event's row in the feed in the same transaction (see `feed.rs`).
+fn in_transaction(repo: &PgContactRepository, event: Option<&AuditEvent>) -> bool {
+    event.is_some() && repo.distributed()
+}
+
 /// Runs a read. An audited read on a distributed repository runs in a transaction that
 /// also stores the event's row in the feed if the read `recorded` it (see `feed.rs`).
 async fn fetch(
@@ -184,7 +190,7 @@ async fn fetch(
     event: Option<AuditEvent>,
     recorded: impl FnOnce(&[PgRow]) -> bool,
 ) -> Result<Vec<PgRow>, Error> {
-    let Some(event) = event.filter(|_| repo.distributed()) else {
+    let Some(event) = event.filter(|event| in_transaction(repo, Some(event))) else {
         return repo.bounded(query.fetch_all(repo.pool())).await;
     };
     let mut tx = repo.begin().await?;
