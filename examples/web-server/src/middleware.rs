@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use axum_extra::extract::cookie::CookieJar;
-use tracing::Instrument as _;
 
 use crate::error::{HttpError, Surface};
 use crate::metrics::Route;
@@ -38,19 +37,19 @@ pub(crate) async fn around_each_request(
     // The route template (`/cases/{case_id}`), never the URI: ids and the query stay out of
     // the logs and the metrics' labels.
     let route = Route::of(&request);
-    let span = telemetry::request_span(&method, route.as_str(), &id);
+    let context = telemetry::RequestContext::new(method.clone(), route.clone(), id.clone());
 
     let surface = Surface::of(&request);
-    let mut response = async {
+    let (mut response, latency) = telemetry::serving(context, async {
         let response = answer(&state, request, next).await;
-        surface.render_errors(response, &state).await
-    }
-    .instrument(span.clone())
+        let response = surface.render_errors(response, &state).await;
+        let latency = started.elapsed();
+        telemetry::finished(response.status(), latency);
+        (response, latency)
+    })
     .await;
 
-    let latency = started.elapsed();
     state.metrics().observe(&method, &route, response.status(), latency);
-    telemetry::finished(&span, response.status(), latency);
     let headers = response.headers_mut();
     set_security_headers(headers);
     headers.entry(telemetry::REQUEST_ID).or_insert(id);
