@@ -72,7 +72,9 @@ fn etag(version: u64) -> HeaderValue {
 /// A JSON response (see [`crate::html_safe_json`]).
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
     match crate::html_safe_json(value) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        // A static value: a `&str` would be copied into each response.
+        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+            .into_response(),
         Err(status) => HttpError::new(status, "The response could not be written.").into_response(),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{FromRequestParts, Request};
@@ -63,7 +64,30 @@ const REMEMBERED_TOKENS: usize = 10_000;
 pub struct JwtVerifier {
     key: DecodingKey,
     issuer: String,
-    verified: Arc<Mutex<HashMap<[u8; 32], Verified>>>,
+    verified: Arc<Mutex<Remembered>>,
+}
+
+/// The verified tokens, by their SHA-256.
+type Remembered = HashMap<[u8; 32], Verified, BuildHasherDefault<DigestHasher>>;
+
+/// Hashes a token's SHA-256 by its first eight bytes, which are uniform already. The table
+/// holds only verified tokens, so no client can crowd one of its buckets, and SipHash over
+/// all 32 bytes cost 600 instructions a request (BENCHMARKS.md, issue 16).
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // A slice's length comes first (8 bytes), then the digest: keep the digest's bytes.
+        let mut word = [0; 8];
+        let taken = bytes.len().min(8);
+        word[..taken].copy_from_slice(&bytes[..taken]);
+        self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A token that passed verification.

@@ -184,7 +184,7 @@ pub struct RoleBasedPolicy;
 #[async_trait]
 impl AccessPolicy for RoleBasedPolicy {
     async fn allows(&self, actor: &Actor, _: Scope<'_>, action: Action) -> bool {
-        actor.roles().iter().any(|role| role.grants(action))
+        actor.roles().grants(action)
     }
 }
 

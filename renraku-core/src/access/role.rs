@@ -121,6 +121,19 @@ impl Roles {
         self.0 == 0
     }
 
+    /// Whether a role of the set grants `action`.
+    ///
+    /// ```
+    /// use renraku_core::access::{Action, Role, Roles};
+    ///
+    /// let roles: Roles = [Role::Reader, Role::Searcher].into_iter().collect();
+    /// assert!(roles.grants(Action::Search) && !roles.grants(Action::Update));
+    /// ```
+    #[must_use]
+    pub fn grants(self, action: Action) -> bool {
+        self.iter().any(|role| role.grants(action))
+    }
+
     /// The roles, in [`Role::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Role> {
         Role::ALL.into_iter().filter(move |role| self.contains(*role))
