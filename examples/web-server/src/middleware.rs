@@ -28,11 +28,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The middleware around every route of [`app`](crate::app).
 pub(crate) async fn around_each_request(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let id = telemetry::request_id(&mut request);
+    let id = telemetry::request_id(&request);
     let method = request.method().clone();
     // The route template (`/cases/{case_id}`), never the URI: ids and the query stay out of
     // the logs and the metrics' labels.

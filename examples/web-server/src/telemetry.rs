@@ -32,8 +32,8 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id"
 
 /// The id of a request: its incoming `x-request-id` (a proxy's, for correlation) if it looks
 /// like an id (up to 64 letters, digits, `-`, `_`, `.`), else a fresh UUID, so a client
-/// cannot write arbitrary text into the logs. The request carries it on.
-pub(crate) fn request_id(request: &mut Request) -> HeaderValue {
+/// cannot write arbitrary text into the logs.
+pub(crate) fn request_id(request: &Request) -> HeaderValue {
     let is_id = |v: &[u8]| {
         !v.is_empty() && v.len() <= 64 && v.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b))
     };
@@ -42,9 +42,7 @@ pub(crate) fn request_id(request: &mut Request) -> HeaderValue {
         _ => {
             let mut text = uuid::Uuid::encode_buffer();
             let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
-            let id = HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"));
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
+            HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
         }
     }
 }
