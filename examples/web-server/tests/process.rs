@@ -53,6 +53,32 @@ fn a_log_line_reaches_standard_output_while_the_server_runs() {
     assert!(line.contains("route=/api/heartbeat") && line.contains("status=204"), "{line}");
 }
 
+/// The README's promise for a killed process: it loses at most the lines of its last
+/// flush interval. Fifty requests, then ten intervals of quiet (room for a busy machine),
+/// then SIGKILL, which runs no exit code: every request's line is on standard output.
+#[test]
+fn a_killed_server_has_written_the_lines_of_requests_answered_before_its_last_flush() {
+    let (mut server, base) = start_dev_server(&[]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ids: Vec<String> = runtime.block_on(async {
+        let http = Http::new();
+        let mut ids = Vec::new();
+        for _ in 0..50 {
+            let heartbeat = http.get(&format!("{base}/api/heartbeat"), &[]).await;
+            ids.push(heartbeat.headers["x-request-id"].to_str().unwrap().to_owned());
+        }
+        ids
+    });
+    std::thread::sleep(renraku_web::telemetry::FLUSH_INTERVAL * 10);
+    server.signal("KILL");
+    let status = server.wait();
+    assert!(!status.success(), "killed, not stopped: {status:?}");
+    let output = server.output();
+    assert!(!output.contains("stopped"), "SIGKILL runs no shutdown:\n{output}");
+    let lost: Vec<&String> = ids.iter().filter(|id| !output.contains(id.as_str())).collect();
+    assert!(lost.is_empty(), "lines lost: {lost:?}\n{output}");
+}
+
 #[test]
 fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
     run_and_stop_with("TERM");
