@@ -137,8 +137,7 @@ browser_cookie() {
 # default).
 measure() {
     local out
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $token" \
-        ${cookie:+-H "Cookie: $cookie"} "${2:-$base}$1")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${wrk_headers[@]}" "${2:-$base}$1")
     if grep -q "Non-2xx" <<<"$out"; then
         echo "$1 answered errors:" >&2
         echo "$out" >&2
@@ -159,10 +158,9 @@ measure() {
 instructions() {
     local counts="$work/callgrind" out requests total
     start_server "$1" "$2" valgrind --tool=callgrind --callgrind-out-file="$counts.%p"
-    local headers=(-H "Authorization: Bearer $token" ${cookie:+-H "Cookie: $cookie"})
-    wrk -t1 -c8 -d3s "${headers[@]}" "$base$3" >/dev/null
+    wrk -t1 -c8 -d3s "${wrk_headers[@]}" "$base$3" >/dev/null
     callgrind_control -z "$server_pid" >/dev/null 2>&1
-    out=$(wrk -t1 -c8 -d"$DURATION" "${headers[@]}" "$base$3")
+    out=$(wrk -t1 -c8 -d"$DURATION" "${wrk_headers[@]}" "$base$3")
     callgrind_control -d "$server_pid" >/dev/null 2>&1
     for _ in $(seq 50); do [ -s "$counts.$server_pid.1" ] && break; sleep 0.1; done
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -244,6 +242,8 @@ for store in $STORES; do
     ours_base=$base
     fill_case loadtest-1
     cookie=$(browser_cookie)
+    # The token and the cookie, as a case worker's browser sends them, on every wrk run.
+    wrk_headers=(-H "Authorization: Bearer $token" ${cookie:+-H "Cookie: $cookie"})
     echo "$store: case loadtest-1 filled; contact $contact_path; cookie ${cookie%%=*}" >&2
     read -r ceiling p50 p99 < <(measure /api/heartbeat)
     echo "| $store | GET /api/heartbeat (ceiling) | $ceiling | $p50 | $p99 | 1.00 |" >>"$report"

@@ -123,16 +123,15 @@ impl Principal {
     /// What the pages offer this user (the policy decides again on every request).
     pub(crate) fn may(&self) -> May {
         let roles = self.actor.roles();
-        let grants = |action| roles.grants(action);
         May {
-            read: grants(Action::Read),
-            search: grants(Action::Search),
-            privacy: grants(Action::ExportPerson) || grants(Action::ErasePerson),
-            create: grants(Action::Create),
-            edit: grants(Action::Update),
-            delete: grants(Action::Delete),
-            erase: grants(Action::EraseCase),
-            audit: grants(Action::ReadAudit),
+            read: roles.grants(Action::Read),
+            search: roles.grants(Action::Search),
+            privacy: roles.grants(Action::ExportPerson) || roles.grants(Action::ErasePerson),
+            create: roles.grants(Action::Create),
+            edit: roles.grants(Action::Update),
+            delete: roles.grants(Action::Delete),
+            erase: roles.grants(Action::EraseCase),
+            audit: roles.grants(Action::ReadAudit),
         }
     }
 
